@@ -1,0 +1,59 @@
+//===- MirageDialect.cpp - Mirage dialect -----------------------*- C++ -*-===//
+//
+// Part of the Mirage for MLIR project, under the Apache License v2.0 with LLVM
+// Exceptions. See LICENSE for license information.
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
+//
+//===----------------------------------------------------------------------===//
+
+#include "Mirage/Dialect/Mirage/IR/MirageDialect.h"
+#include "Mirage/Dialect/Mirage/IR/MirageOps.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/DialectImplementation.h"
+#include "llvm/ADT/TypeSwitch.h"
+
+#include <cmath>
+
+using namespace mlir;
+using namespace mlir::mirage;
+
+#include "Mirage/Dialect/Mirage/IR/MirageOpsDialect.cpp.inc"
+
+#define GET_ATTRDEF_CLASSES
+#include "Mirage/Dialect/Mirage/IR/MirageAttrs.cpp.inc"
+
+void MirageDialect::initialize() {
+  addOperations<
+#define GET_OP_LIST
+#include "Mirage/Dialect/Mirage/IR/MirageOps.cpp.inc"
+      >();
+  addAttributes<
+#define GET_ATTRDEF_LIST
+#include "Mirage/Dialect/Mirage/IR/MirageAttrs.cpp.inc"
+      >();
+}
+
+LogicalResult MirageDialect::verifyRegionArgAttribute(Operation *op,
+                                                      unsigned regionIndex,
+                                                      unsigned argIndex,
+                                                      NamedAttribute attr) {
+  if (attr.getName() != kInputRangeAttrName)
+    return op->emitError() << "unknown mirage argument attribute '"
+                           << attr.getName().getValue() << "'";
+  auto range = dyn_cast<ArrayAttr>(attr.getValue());
+  auto isFloat = [](Attribute a) { return isa<FloatAttr>(a); };
+  if (!range || range.size() != 2 || !llvm::all_of(range, isFloat))
+    return op->emitError() << kInputRangeAttrName << " of argument " << argIndex
+                           << " must be [lo, hi] with two float values";
+  double lo = cast<FloatAttr>(range[0]).getValueAsDouble();
+  double hi = cast<FloatAttr>(range[1]).getValueAsDouble();
+  if (!(lo < hi) || !std::isfinite(lo) || !std::isfinite(hi))
+    return op->emitError() << kInputRangeAttrName << " of argument " << argIndex
+                           << " must satisfy lo < hi with finite bounds";
+  return success();
+}
+
+void mlir::mirage::registerMirageDialect(DialectRegistry &registry) {
+  registry.insert<MirageDialect, func::FuncDialect>();
+}

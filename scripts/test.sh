@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Installs what is needed (scripts/setup.sh), builds, and runs every test:
+# the lit regression tests (IR round trips, verifier diagnostics, passes,
+# mirage-run, the benchmark programs, the NumPy comparison of every op) and
+# the GoogleTest unit tests, all through the check-mirage target.
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+build="${MIRAGE_BUILD_DIR:-$root/build}"
+
+"$root/scripts/setup.sh"
+
+echo "==> running the tests (ninja check-mirage)"
+if LIT_OPTS="${LIT_OPTS:--sv}" ninja -C "$build" check-mirage; then
+  echo
+  echo "PASS: all Mirage tests passed"
+else
+  status=$?
+  echo
+  echo "FAIL: some Mirage tests failed (see above)"
+  exit $status
+fi

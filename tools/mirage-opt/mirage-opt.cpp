@@ -1,0 +1,32 @@
+//===- mirage-opt.cpp - The Mirage optimizer driver ---------------------===//
+//
+// Part of the Mirage for MLIR project, under the Apache License v2.0 with LLVM
+// Exceptions. See LICENSE for license information.
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
+//
+//===----------------------------------------------------------------------===//
+//
+// An mlir-opt with the mirage dialect and passes, plus the upstream dialects
+// and passes the Mirage pipeline uses (and nothing else, to keep it small).
+//
+//===----------------------------------------------------------------------===//
+
+#include "Mirage/Dialect/Mirage/IR/MirageDialect.h"
+#include "Mirage/Dialect/Mirage/Transforms/Passes.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/DialectRegistry.h"
+#include "mlir/Tools/mlir-opt/MlirOptMain.h"
+#include "mlir/Transforms/Passes.h"
+
+int main(int argc, char **argv) {
+  mlir::DialectRegistry registry;
+  mlir::mirage::registerMirageDialect(registry);
+  mlir::mirage::registerMiragePasses();
+  // Generic cleanups users expect from an opt tool.
+  mlir::registerCanonicalizerPass();
+  mlir::registerCSEPass();
+  mlir::registerSymbolDCEPass();
+  return mlir::asMainReturnCode(mlir::MlirOptMain(
+      argc, argv, "Mirage for MLIR: superoptimizer driver\n", registry));
+}

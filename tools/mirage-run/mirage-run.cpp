@@ -1,0 +1,461 @@
+//===- mirage-run.cpp - Run kernel graphs on the CPU --------------------===//
+//
+// Part of the Mirage for MLIR project, under the Apache License v2.0 with LLVM
+// Exceptions. See LICENSE for license information.
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
+//
+//===----------------------------------------------------------------------===//
+//
+// Evaluates a kernel graph with the reference interpreter on random or .npy
+// inputs, prints a summary of each output, and optionally checks the outputs
+// against another program run on the same inputs.
+//
+// Exit status: 0 success; 1 outputs differ from the reference beyond the
+// tolerance (or are not finite); 2 bad input (unreadable or invalid IR,
+// unknown entry, bad .npy, mismatched signatures, bad options).
+//
+//===----------------------------------------------------------------------===//
+
+#include "Mirage/Dialect/Mirage/IR/MirageDialect.h"
+#include "Mirage/Dialect/Mirage/IR/MirageOps.h"
+#include "Mirage/Interpreter/Interpreter.h"
+#include "Mirage/Interpreter/TensorIO.h"
+
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Parser/Parser.h"
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/SourceMgr.h"
+#include "llvm/Support/WithColor.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <chrono>
+#include <cmath>
+
+using namespace mlir;
+using namespace mlir::mirage;
+
+namespace {
+enum ExitCode { kSuccess = 0, kMismatch = 1, kBadInput = 2 };
+
+llvm::cl::OptionCategory category("mirage-run options");
+
+llvm::cl::opt<std::string> inputFile(llvm::cl::Positional,
+                                     llvm::cl::desc("<kernel graph .mlir>"),
+                                     llvm::cl::Required,
+                                     llvm::cl::cat(category));
+llvm::cl::opt<std::string>
+    entryName("entry",
+              llvm::cl::desc("Function to run (default: the only function "
+                             "with a body)"),
+              llvm::cl::value_desc("name"), llvm::cl::cat(category));
+llvm::cl::opt<uint64_t>
+    seed("seed", llvm::cl::desc("Seed of the random inputs (default 0)"),
+         llvm::cl::init(0), llvm::cl::cat(category));
+llvm::cl::list<std::string>
+    inputNpy("input",
+             llvm::cl::desc("Value of the next argument, as a .npy file; give "
+                            "one per argument, in order, or none for random "
+                            "inputs"),
+             llvm::cl::value_desc("file.npy"), llvm::cl::cat(category));
+llvm::cl::opt<std::string> inputRange(
+    "input-range",
+    llvm::cl::desc("Range LO,HI of random inputs (default -0.5,0.5; an "
+                   "argument's mirage.input_range attribute applies unless "
+                   "this option is given)"),
+    llvm::cl::value_desc("lo,hi"), llvm::cl::cat(category));
+llvm::cl::opt<std::string> outputDir(
+    "output-dir",
+    llvm::cl::desc("Write each output i as DIR/output<i>.npy (f16 as float16; "
+                   "f32 and bf16 as float32)"),
+    llvm::cl::value_desc("dir"), llvm::cl::cat(category));
+llvm::cl::opt<bool>
+    saveInputs("save-inputs",
+               llvm::cl::desc("Also write each input i as DIR/input<i>.npy"),
+               llvm::cl::cat(category));
+llvm::cl::opt<std::string> referenceSpec(
+    "reference",
+    llvm::cl::desc("Run FILE (function ENTRY, default as for the main file) "
+                   "on the same inputs and compare the outputs"),
+    llvm::cl::value_desc("file[:entry]"), llvm::cl::cat(category));
+llvm::cl::opt<double> rtolOption(
+    "rtol",
+    llvm::cl::desc("Relative tolerance of --reference: an element passes when "
+                   "|out - ref| <= atol + rtol * |ref| (default 1e-2 for f16, "
+                   "3e-2 for bf16, 1e-4 for f32)"),
+    llvm::cl::init(-1), llvm::cl::cat(category));
+llvm::cl::opt<double> atolOption(
+    "atol",
+    llvm::cl::desc("Absolute tolerance of --reference (default rtol times the "
+                   "reference output's max |x|, so the check is relative to "
+                   "the output's scale)"),
+    llvm::cl::init(-1), llvm::cl::cat(category));
+llvm::cl::opt<bool> noRound(
+    "no-round",
+    llvm::cl::desc("Keep f32 precision in intermediate results instead of "
+                   "rounding each op's result to its element type"),
+    llvm::cl::cat(category));
+
+/// Prints "mirage-run: error: ..." and returns the bad-input exit code.
+int fail(const llvm::Twine &message) {
+  llvm::WithColor::error(llvm::errs(), "mirage-run") << message << "\n";
+  return kBadInput;
+}
+
+/// A parsed program and its entry function.
+struct Program {
+  std::string path;
+  /// Owns the file's buffer, which locations in the module refer to.
+  std::unique_ptr<llvm::SourceMgr> sources;
+  OwningOpRef<ModuleOp> module;
+  func::FuncOp entry;
+};
+
+/// Parses `path` and finds the entry function `name` (or the only function
+/// with a body). Diagnostics go to the context's handler.
+FailureOr<Program> loadProgram(MLIRContext &context, StringRef path,
+                               StringRef name) {
+  Program program;
+  program.path = path.str();
+  if (!llvm::sys::fs::exists(path)) {
+    fail("cannot open '" + path + "': no such file");
+    return failure();
+  }
+  ParserConfig config(&context);
+  program.sources = std::make_unique<llvm::SourceMgr>();
+  program.module = parseSourceFile<ModuleOp>(path, *program.sources, config);
+  if (!program.module)
+    return failure();
+  SmallVector<func::FuncOp> defined;
+  for (auto func : program.module->getOps<func::FuncOp>())
+    if (!func.isExternal())
+      defined.push_back(func);
+  auto names = [&] {
+    return llvm::join(
+        llvm::map_range(
+            defined, [](func::FuncOp f) { return ("@" + f.getName()).str(); }),
+        ", ");
+  };
+  if (!name.empty()) {
+    program.entry = program.module->lookupSymbol<func::FuncOp>(name);
+    if (!program.entry || program.entry.isExternal()) {
+      fail("'" + path + "' has no function @" + name +
+           (defined.empty() ? std::string(" (it defines no functions)")
+                            : " (it defines " + names() + ")"));
+      return failure();
+    }
+  } else if (defined.size() == 1) {
+    program.entry = defined.front();
+  } else {
+    fail("'" + path + "' " +
+         (defined.empty() ? std::string("defines no functions")
+                          : "defines several functions (" + names() +
+                                "); pick one with --entry"));
+    return failure();
+  }
+  return program;
+}
+
+std::string typeString(Type type) {
+  std::string s;
+  llvm::raw_string_ostream os(s);
+  os << type;
+  return s;
+}
+
+/// Parses "lo,hi".
+FailureOr<std::pair<double, double>> parseRange(StringRef text) {
+  auto [lo, hi] = text.split(',');
+  double low, high;
+  if (lo.trim().getAsDouble(low) || hi.trim().getAsDouble(high) ||
+      !(low < high) || !std::isfinite(low) || !std::isfinite(high))
+    return failure();
+  return std::make_pair(low, high);
+}
+
+/// The range random values of argument `index` are drawn from.
+std::pair<double, double> getInputRange(func::FuncOp func, unsigned index,
+                                        std::pair<double, double> fallback) {
+  if (inputRange.getNumOccurrences())
+    return fallback;
+  auto range = func.getArgAttrOfType<ArrayAttr>(index, kInputRangeAttrName);
+  if (!range)
+    return fallback;
+  // The dialect verifier guarantees two floats, lo < hi.
+  return {cast<FloatAttr>(range[0]).getValueAsDouble(),
+          cast<FloatAttr>(range[1]).getValueAsDouble()};
+}
+
+struct Summary {
+  double sum = 0, maxAbs = 0;
+  int64_t nans = 0, infs = 0;
+};
+
+Summary summarize(const Tensor<float> &t) {
+  Summary s;
+  for (float x : t.getData()) {
+    if (std::isnan(x)) {
+      ++s.nans;
+      continue;
+    }
+    if (std::isinf(x)) {
+      ++s.infs;
+      continue;
+    }
+    s.sum += x;
+    s.maxAbs = std::max(s.maxAbs, static_cast<double>(std::fabs(x)));
+  }
+  return s;
+}
+
+double defaultRtol(ElementKind kind) {
+  switch (kind) {
+  case ElementKind::F16:
+    return 1e-2;
+  case ElementKind::BF16:
+    return 3e-2;
+  case ElementKind::F32:
+    return 1e-4;
+  }
+  return 1e-2;
+}
+
+double secondsSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+      .count();
+}
+
+FailureOr<SmallVector<Tensor<float>>> evaluate(const Program &program,
+                                               ArrayRef<Tensor<float>> inputs,
+                                               double &seconds) {
+  InterpreterOptions options;
+  options.roundResults = !noRound;
+  FloatInterpreter interpreter(FloatDomain(), options);
+  auto start = std::chrono::steady_clock::now();
+  FailureOr<SmallVector<Tensor<float>>> outputs =
+      interpreter.run(program.entry, inputs);
+  seconds = secondsSince(start);
+  return outputs;
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  llvm::InitLLVM init(argc, argv);
+  llvm::cl::HideUnrelatedOptions(category);
+  llvm::cl::ParseCommandLineOptions(
+      argc, argv,
+      "mirage-run: evaluate a Mirage kernel graph on the CPU\n\n"
+      "Runs the reference interpreter (f32 arithmetic; each op's result "
+      "rounded to its element type) on random inputs or .npy files, and "
+      "prints each output's shape, dtype, checksum (sum of elements) and "
+      "max |x|, flagging NaN and Inf. With --reference it runs a second "
+      "program on the same inputs and prints, per output, the max absolute "
+      "error and the max relative error max|out - ref| / max|ref|.\n\n"
+      "Exit status: 0 success, 1 outputs differ beyond tolerance or are not "
+      "finite, 2 bad input.\n");
+
+  DialectRegistry registry;
+  registerMirageDialect(registry);
+  MLIRContext context(registry);
+  context.loadAllAvailableDialects();
+  // Diagnostics load the file a location names on demand, so one handler
+  // serves the main and the reference program.
+  llvm::SourceMgr diagnosticSources;
+  SourceMgrDiagnosticHandler diagnostics(diagnosticSources, &context);
+
+  FailureOr<Program> main = loadProgram(context, inputFile, entryName);
+  if (failed(main))
+    return kBadInput;
+  func::FuncOp entry = main->entry;
+  FunctionType type = entry.getFunctionType();
+
+  std::pair<double, double> range = {kDefaultInputLow, kDefaultInputHigh};
+  if (inputRange.getNumOccurrences()) {
+    FailureOr<std::pair<double, double>> parsed = parseRange(inputRange);
+    if (failed(parsed))
+      return fail("--input-range expects LO,HI with finite LO < HI, got '" +
+                  inputRange + "'");
+    range = *parsed;
+  }
+
+  // Inputs.
+  if (!inputNpy.empty() && inputNpy.size() != type.getNumInputs())
+    return fail(llvm::formatv("@{0} takes {1} arguments but {2} --input files "
+                              "were given",
+                              entry.getName(), type.getNumInputs(),
+                              inputNpy.size()));
+  SmallVector<Tensor<float>> inputs;
+  SmallVector<ElementKind> inputKinds;
+  for (auto [i, argType] : llvm::enumerate(type.getInputs())) {
+    auto tensorType = dyn_cast<RankedTensorType>(argType);
+    if (!tensorType || !isKernelTensorType(tensorType))
+      return fail(llvm::formatv("argument {0} of @{1} has type {2}; kernel "
+                                "graphs take static tensors of f16, bf16 or "
+                                "f32",
+                                i, entry.getName(), typeString(argType)));
+    ElementKind kind = *getElementKind(tensorType.getElementType());
+    inputKinds.push_back(kind);
+    if (!inputNpy.empty()) {
+      llvm::Expected<Tensor<float>> loaded =
+          loadTensorFromNpy(inputNpy[i], tensorType);
+      if (!loaded)
+        return fail(llvm::toString(loaded.takeError()));
+      inputs.push_back(std::move(*loaded));
+    } else {
+      auto [lo, hi] = getInputRange(entry, i, range);
+      inputs.push_back(
+          makeRandomTensor(tensorType.getShape(), kind, seed, i, lo, hi));
+    }
+  }
+  for (Type resultType : type.getResults())
+    if (!isKernelTensorType(resultType))
+      return fail(llvm::formatv("@{0} returns {1}; kernel graphs return static "
+                                "tensors of f16, bf16 or f32",
+                                entry.getName(), typeString(resultType)));
+
+  if (!outputDir.empty()) {
+    if (std::error_code ec = llvm::sys::fs::create_directories(outputDir))
+      return fail("cannot create '" + outputDir + "': " + ec.message());
+    if (saveInputs)
+      for (auto [i, input] : llvm::enumerate(inputs))
+        if (llvm::Error err = saveTensorToNpy(
+                (outputDir + "/input" + llvm::Twine(i) + ".npy").str(), input,
+                inputKinds[i]))
+          return fail(llvm::toString(std::move(err)));
+  } else if (saveInputs) {
+    return fail("--save-inputs needs --output-dir");
+  }
+
+  // The reference program, loaded before any long evaluation so that a bad
+  // --reference is reported at once.
+  std::optional<Program> reference;
+  if (!referenceSpec.empty()) {
+    // FILE[:ENTRY]; a ':' followed by a path separator belongs to the path.
+    StringRef spec = referenceSpec;
+    StringRef refPath = spec, refEntry = entryName;
+    size_t colon = spec.rfind(':');
+    if (colon != StringRef::npos && !spec.substr(colon + 1).contains('/')) {
+      refPath = spec.take_front(colon);
+      refEntry = spec.drop_front(colon + 1);
+    }
+    FailureOr<Program> loaded = loadProgram(context, refPath, refEntry);
+    if (failed(loaded))
+      return kBadInput;
+    if (loaded->entry.getFunctionType() != type)
+      return fail(llvm::formatv(
+          "the reference @{0} in '{1}' has type {2} but @{3} has type {4}",
+          loaded->entry.getName(), loaded->path,
+          typeString(loaded->entry.getFunctionType()), entry.getName(),
+          typeString(type)));
+    reference = std::move(*loaded);
+  }
+
+  double seconds = 0;
+  FailureOr<SmallVector<Tensor<float>>> outputs =
+      evaluate(*main, inputs, seconds);
+  if (failed(outputs))
+    return kBadInput;
+
+  llvm::outs()
+      << llvm::formatv("@{0} in {1}: evaluated in {2:f3} s on ",
+                       entry.getName(), main->path, seconds)
+      << (inputNpy.empty()
+              ? llvm::formatv("random inputs (seed {0})", seed.getValue()).str()
+              : std::string(".npy inputs"))
+      << "\n";
+  for (auto [i, input] : llvm::enumerate(inputs)) {
+    llvm::outs() << llvm::formatv("  input {0}: {1}", i,
+                                  typeString(type.getInput(i)));
+    if (inputNpy.empty()) {
+      auto [lo, hi] = getInputRange(entry, i, range);
+      llvm::outs() << llvm::formatv("  uniform in [{0}, {1})",
+                                    llvm::format("%g", lo),
+                                    llvm::format("%g", hi));
+    } else {
+      llvm::outs() << "  from " << inputNpy[i];
+    }
+    llvm::outs() << "\n";
+  }
+  bool nonFinite = false;
+  for (auto [i, output] : llvm::enumerate(*outputs)) {
+    Summary s = summarize(output);
+    llvm::outs() << llvm::formatv("  output {0}: {1}  checksum {2:e6}  "
+                                  "max|x| {3:e3}",
+                                  i, typeString(type.getResult(i)), s.sum,
+                                  s.maxAbs);
+    if (s.nans || s.infs) {
+      nonFinite = true;
+      llvm::outs() << llvm::formatv("  WARNING: {0} NaN, {1} Inf", s.nans,
+                                    s.infs);
+    }
+    llvm::outs() << "\n";
+    if (!outputDir.empty()) {
+      ElementKind kind = *getElementKind(
+          cast<RankedTensorType>(type.getResult(i)).getElementType());
+      if (llvm::Error err = saveTensorToNpy(
+              (outputDir + "/output" + llvm::Twine(i) + ".npy").str(), output,
+              kind))
+        return fail(llvm::toString(std::move(err)));
+    }
+  }
+  if (!reference)
+    return kSuccess;
+
+  FailureOr<SmallVector<Tensor<float>>> expected =
+      evaluate(*reference, inputs, seconds);
+  if (failed(expected))
+    return kBadInput;
+  llvm::outs() << llvm::formatv(
+      "reference @{0} in {1}: evaluated in {2:f3} s\n",
+      reference->entry.getName(), reference->path, seconds);
+  bool pass = !nonFinite;
+  for (auto [i, pair] : llvm::enumerate(llvm::zip(*outputs, *expected))) {
+    const Tensor<float> &out = std::get<0>(pair);
+    const Tensor<float> &ref = std::get<1>(pair);
+    ElementKind kind = *getElementKind(
+        cast<RankedTensorType>(type.getResult(i)).getElementType());
+    Summary refSummary = summarize(ref);
+    double r = rtolOption >= 0 ? rtolOption.getValue() : defaultRtol(kind);
+    double a = atolOption >= 0 ? atolOption.getValue() : r * refSummary.maxAbs;
+    double maxAbsErr = 0;
+    int64_t bad = 0;
+    for (int64_t j = 0, e = out.getNumElements(); j < e; ++j) {
+      double diff = std::fabs(static_cast<double>(out[j]) - ref[j]);
+      if (!std::isfinite(out[j]) || !std::isfinite(ref[j]) ||
+          !(diff <= a + r * std::fabs(ref[j]))) {
+        ++bad;
+        if (!std::isfinite(out[j]) || !std::isfinite(ref[j]))
+          continue;
+      }
+      maxAbsErr = std::max(maxAbsErr, diff);
+    }
+    double relErr = refSummary.maxAbs > 0 ? maxAbsErr / refSummary.maxAbs
+                                          : (maxAbsErr > 0 ? INFINITY : 0.0);
+    llvm::outs() << llvm::formatv("  output {0}: max abs err {1:e3}  max rel "
+                                  "err {2:e3}  (atol {3:e2}, rtol {4:e2}): ",
+                                  i, maxAbsErr, relErr, a, r);
+    if (refSummary.nans || refSummary.infs)
+      llvm::outs() << llvm::formatv("reference has {0} NaN, {1} Inf; ",
+                                    refSummary.nans, refSummary.infs);
+    if (bad) {
+      pass = false;
+      llvm::outs() << llvm::formatv("{0} of {1} elements out of tolerance\n",
+                                    bad, out.getNumElements());
+    } else {
+      llvm::outs() << "ok\n";
+    }
+  }
+  if (nonFinite)
+    llvm::outs() << "FAIL: the outputs contain NaN or Inf\n";
+  else
+    llvm::outs() << (pass ? "PASS" : "FAIL") << ": " << outputs->size()
+                 << " output(s) compared with the reference\n";
+  return pass ? kSuccess : kMismatch;
+}
