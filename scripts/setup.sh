@@ -15,7 +15,7 @@ venv="$root/.venv"
 log() { printf '==> %s\n' "$*"; }
 
 # --- Debian packages ---------------------------------------------------------
-packages=(llvm-22-dev libmlir-22-dev mlir-22-tools cmake ninja-build g++
+packages=(llvm-22-dev llvm-22-tools libmlir-22-dev mlir-22-tools cmake ninja-build g++
           libgtest-dev python3 python3-venv)
 missing=()
 for p in "${packages[@]}"; do
