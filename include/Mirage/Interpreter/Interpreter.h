@@ -27,6 +27,8 @@
 namespace mlir {
 namespace mirage {
 
+class GraphKernelOp;
+
 struct InterpreterOptions {
   /// Round every kernel-level result to its tensor's element type (what a GPU
   /// kernel stores to memory). When false, nothing is rounded and every value
@@ -56,15 +58,31 @@ public:
   FailureOr<SmallVector<TensorT>> run(func::FuncOp func,
                                       ArrayRef<TensorT> args) const;
 
-  /// Evaluates one kernel-level op on its operand values. Emits a diagnostic
-  /// and returns failure for unsupported ops.
+  /// Evaluates one op of a kernel graph (a pre-defined kernel or a
+  /// graph-defined kernel) on its operand values. Emits a diagnostic and
+  /// returns failure for unsupported ops.
   FailureOr<SmallVector<TensorT>>
   evaluate(Operation *op, ArrayRef<const TensorT *> operands) const;
+
+  /// Evaluates one compute op (on kernel tensors or on tiles) and, when
+  /// `round`, rounds its result to the result's element type.
+  FailureOr<TensorT> evaluateComputeOp(Operation *op,
+                                       ArrayRef<const TensorT *> operands,
+                                       bool round) const;
+
+  /// Runs a graph-defined kernel: its block graph once per thread block of
+  /// the grid (the for-loop, accumulators, epilogue, thread graphs), each
+  /// block's output savers writing its tiles of the results.
+  FailureOr<SmallVector<TensorT>>
+  evaluateGraphKernel(GraphKernelOp kernel,
+                      ArrayRef<const TensorT *> inputs) const;
 
   const Domain &getDomain() const { return domain; }
   const InterpreterOptions &getOptions() const { return options; }
 
 private:
+  class BlockEvaluator;
+
   Domain domain;
   InterpreterOptions options;
 };

@@ -26,6 +26,8 @@
 #include "llvm/Support/Parallel.h"
 
 #include <algorithm>
+#include <array>
+#include <atomic>
 #include <memory>
 
 namespace mlir {
@@ -256,15 +258,14 @@ Tensor<Scalar> concat(ArrayRef<const Tensor<Scalar> *> inputs, int64_t dim,
 } // namespace interp
 
 template <typename Domain>
-FailureOr<SmallVector<typename KernelGraphInterpreter<Domain>::TensorT>>
-KernelGraphInterpreter<Domain>::evaluate(
-    Operation *op, ArrayRef<const TensorT *> operands) const {
+FailureOr<typename KernelGraphInterpreter<Domain>::TensorT>
+KernelGraphInterpreter<Domain>::evaluateComputeOp(
+    Operation *op, ArrayRef<const TensorT *> operands, bool round) const {
   if (failed(domain.checkSupported(op)))
     return failure();
-  auto resultType = dyn_cast<RankedTensorType>(
+  auto resultType = dyn_cast<ShapedType>(
       op->getNumResults() == 1 ? op->getResult(0).getType() : Type());
-  if (op->getDialect() == nullptr || !isa<MirageDialect>(op->getDialect()) ||
-      !resultType) {
+  if (!op->hasTrait<SameLevel>() || !resultType) {
     op->emitError() << "the interpreter does not support '" << op->getName()
                     << "' (expected a kernel-level mirage op)";
     return failure();
@@ -356,7 +357,7 @@ KernelGraphInterpreter<Domain>::evaluate(
                     << "'";
     return failure();
   }
-  if (options.roundResults) {
+  if (round) {
     FailureOr<ElementKind> kind = getElementKind(resultType.getElementType());
     if (failed(kind)) {
       op->emitError() << "unsupported element type "
@@ -366,8 +367,293 @@ KernelGraphInterpreter<Domain>::evaluate(
     for (Scalar &x : result->getData())
       x = d.store(x, *kind);
   }
+  return std::move(*result);
+}
+
+template <typename Domain>
+FailureOr<SmallVector<typename KernelGraphInterpreter<Domain>::TensorT>>
+KernelGraphInterpreter<Domain>::evaluate(
+    Operation *op, ArrayRef<const TensorT *> operands) const {
+  if (auto kernel = dyn_cast<GraphKernelOp>(op))
+    return evaluateGraphKernel(kernel, operands);
+  FailureOr<TensorT> result =
+      evaluateComputeOp(op, operands, options.roundResults);
+  if (failed(result))
+    return failure();
   SmallVector<TensorT> results;
   results.push_back(std::move(*result));
+  return results;
+}
+
+//===----------------------------------------------------------------------===//
+// Graph-defined kernels
+//===----------------------------------------------------------------------===//
+
+namespace interp {
+
+/// Copies the box of `box` elements at `offsets` in a row-major tensor of
+/// `shape` (`whole`) to or from a dense tensor of the box's shape (`part`).
+template <typename T>
+void copyBox(ArrayRef<int64_t> shape, ArrayRef<int64_t> offsets,
+             ArrayRef<int64_t> box, T *whole, T *part, bool toPart) {
+  SmallVector<int64_t> strides = getRowMajorStrides(shape);
+  int64_t rank = shape.size();
+  int64_t inner = box.back();
+  int64_t rows = getNumElements(box) / inner;
+  SmallVector<int64_t> index(rank, 0);
+  for (int64_t row = 0; row < rows; ++row) {
+    int64_t offset = 0;
+    for (int64_t d = 0; d < rank; ++d)
+      offset += (offsets[d] + index[d]) * strides[d];
+    T *w = whole + offset;
+    T *p = part + row * inner;
+    if (toPart)
+      std::copy(w, w + inner, p);
+    else
+      std::copy(p, p + inner, w);
+    // Next row: odometer over all but the last dim.
+    for (int64_t d = rank - 2; d >= 0; --d) {
+      if (++index[d] < box[d])
+        break;
+      index[d] = 0;
+    }
+  }
+}
+
+/// `x` broadcast (NumPy rules) to `shape`.
+template <typename T>
+Tensor<T> broadcastTo(const Tensor<T> &x, ArrayRef<int64_t> shape) {
+  if (x.getShape() == shape)
+    return x;
+  Tensor<T> out(shape);
+  SmallVector<int64_t> strides = getBroadcastStrides(x.getShape(), shape);
+  for (int64_t i = 0, e = out.getNumElements(); i < e; ++i)
+    out[i] = x[getOffset(i, shape, strides)];
+  return out;
+}
+
+} // namespace interp
+
+/// Evaluates a block graph for one thread block.
+template <typename Domain>
+class KernelGraphInterpreter<Domain>::BlockEvaluator {
+public:
+  BlockEvaluator(const KernelGraphInterpreter &interpreter,
+                 GraphKernelOp kernel, ArrayRef<const TensorT *> inputs,
+                 std::array<int64_t, 3> blockIndex,
+                 MutableArrayRef<TensorT> results)
+      : interpreter(interpreter), domain(interpreter.getDomain()),
+        kernel(kernel), inputs(inputs), blockIndex(blockIndex),
+        results(results) {}
+
+  LogicalResult run() {
+    unsigned saver = 0;
+    for (Operation &op : kernel.getBodyBlock()) {
+      if (auto loop = dyn_cast<ForLoopOp>(op)) {
+        if (failed(runLoop(loop)))
+          return failure();
+      } else if (auto out = dyn_cast<OutputSaverOp>(op)) {
+        save(out, results[saver++]);
+      } else if (failed(evaluateOp(op, /*iteration=*/0))) {
+        return failure();
+      }
+    }
+    return success();
+  }
+
+private:
+  /// Input iterators, compute ops and thread graphs.
+  LogicalResult evaluateOp(Operation &op, int64_t iteration) {
+    if (isa<BlockGraphEndOp, AccumulateOp>(op))
+      return success();
+    if (auto it = dyn_cast<InputIteratorOp>(op)) {
+      tiles[it.getTile()] = readTile(it, iteration);
+      return success();
+    }
+    if (auto threadGraph = dyn_cast<ThreadGraphOp>(op))
+      return runThreadGraph(threadGraph);
+    SmallVector<const TensorT *> operands;
+    for (Value v : op.getOperands())
+      operands.push_back(&tiles.find(v)->second);
+    FailureOr<TensorT> result = interpreter.evaluateComputeOp(
+        &op, operands, interpreter.getOptions().roundResults);
+    if (failed(result))
+      return failure();
+    tiles[op.getResult(0)] = std::move(*result);
+    return success();
+  }
+
+  /// The tile of iteration `iteration` an input iterator reads.
+  TensorT readTile(InputIteratorOp it, int64_t iteration) {
+    auto arg = cast<BlockArgument>(it.getInput());
+    const TensorT &input = *inputs[arg.getArgNumber()];
+    ArrayRef<int64_t> shape = input.getShape();
+    ArrayRef<int64_t> box = it.getTile().getType().getShape();
+    ArrayRef<int64_t> grid = kernel.getGrid();
+    SmallVector<int64_t> offsets(shape.size(), 0);
+    GridMapAttr imap = it.getImap();
+    for (int axis = 0; axis < GridMapAttr::kNumAxes; ++axis)
+      if (std::optional<int64_t> dim = imap.getDim(axis))
+        offsets[*dim] += blockIndex[axis] * (shape[*dim] / grid[axis]);
+    if (std::optional<uint64_t> fmap = it.getFmap())
+      offsets[*fmap] += iteration * box[*fmap];
+    TensorT tile(box);
+    interp::copyBox(shape, offsets, box, const_cast<Scalar *>(input.begin()),
+                    tile.begin(), /*toPart=*/true);
+    return tile;
+  }
+
+  void save(OutputSaverOp out, TensorT &result) {
+    const TensorT &tile = tiles.find(out.getTile())->second;
+    SmallVector<int64_t> offsets(result.getRank(), 0);
+    GridMapAttr omap = out.getOmap();
+    for (int axis = 0; axis < GridMapAttr::kNumAxes; ++axis)
+      if (std::optional<int64_t> dim = omap.getDim(axis))
+        offsets[*dim] = blockIndex[axis] * tile.getShape()[*dim];
+    interp::copyBox(result.getShape(), offsets, tile.getShape(), result.begin(),
+                    const_cast<Scalar *>(tile.begin()),
+                    /*toPart=*/false);
+  }
+
+  /// Intermediates stay in registers (f32); only the results are rounded.
+  LogicalResult runThreadGraph(ThreadGraphOp threadGraph) {
+    Block &body = threadGraph.getBody().front();
+    llvm::DenseMap<Value, TensorT> registers;
+    auto lookup = [&](Value v) -> const TensorT * {
+      auto it = registers.find(v);
+      return it != registers.end() ? &it->second : nullptr;
+    };
+    for (auto [arg, operand] :
+         llvm::zip(body.getArguments(), threadGraph.getInputs()))
+      registers[arg] = tiles.find(operand)->second;
+    for (Operation &op : body.without_terminator()) {
+      SmallVector<const TensorT *> operands;
+      for (Value v : op.getOperands())
+        operands.push_back(lookup(v));
+      FailureOr<TensorT> result =
+          interpreter.evaluateComputeOp(&op, operands, /*round=*/false);
+      if (failed(result))
+        return failure();
+      registers[op.getResult(0)] = std::move(*result);
+    }
+    auto yield = cast<YieldOp>(body.getTerminator());
+    for (auto [result, value] :
+         llvm::zip(threadGraph.getResults(), yield.getValues())) {
+      TensorT out = *lookup(value);
+      round(out, result.getType());
+      tiles[result] = std::move(out);
+    }
+    return success();
+  }
+
+  LogicalResult runLoop(ForLoopOp loop) {
+    int64_t iterations = kernel.getForloop();
+    AccumulateOp acc = loop.getAccumulateOp();
+    unsigned n = acc.getValues().size();
+    SmallVector<TensorT> values(n), runningMax(n);
+    for (int64_t i = 0; i < iterations; ++i) {
+      for (Operation &op : loop.getBodyBlock())
+        if (failed(evaluateOp(op, i)))
+          return failure();
+      for (unsigned k = 0; k < n; ++k) {
+        const TensorT &v = tiles.find(acc.getValues()[k])->second;
+        TensorT &a = values[k];
+        AccumulatorKind kind = acc.getKind(k);
+        if (kind == AccumulatorKind::rescaled_sum) {
+          // Online softmax: keep the sum relative to the running max M;
+          // when iteration i's max m_i raises M to M', rescale by e^(M−M').
+          unsigned j = *acc.getRescaleIndex(k);
+          TensorT m = interp::broadcastTo(
+              tiles.find(acc.getValues()[j])->second, v.getShape());
+          if (i == 0) {
+            a = v;
+            runningMax[k] = std::move(m);
+            continue;
+          }
+          TensorT &big = runningMax[k];
+          for (int64_t e = 0; e < a.getNumElements(); ++e) {
+            Scalar next = domain.max(big[e], m[e]);
+            a[e] = domain.add(
+                domain.mul(a[e], domain.exp(domain.sub(big[e], next))),
+                domain.mul(v[e], domain.exp(domain.sub(m[e], next))));
+            big[e] = next;
+          }
+          continue;
+        }
+        if (i == 0) {
+          a = v;
+          continue;
+        }
+        for (int64_t e = 0; e < a.getNumElements(); ++e)
+          a[e] = kind == AccumulatorKind::max ? domain.max(a[e], v[e])
+                                              : domain.add(a[e], v[e]);
+      }
+    }
+    Scalar count = domain.constant(static_cast<double>(iterations));
+    for (unsigned k = 0; k < n; ++k) {
+      TensorT &a = values[k];
+      AccumulatorKind kind = acc.getKind(k);
+      if (kind == AccumulatorKind::mean || kind == AccumulatorKind::rms)
+        for (Scalar &x : a.getData()) {
+          x = domain.div(x, count);
+          if (kind == AccumulatorKind::rms)
+            x = domain.sqrt(x);
+        }
+      round(a, loop.getResult(k).getType());
+      tiles[loop.getResult(k)] = std::move(a);
+    }
+    return success();
+  }
+
+  void round(TensorT &t, Type type) {
+    if (!interpreter.getOptions().roundResults)
+      return;
+    ElementKind kind = *getElementKind(cast<ShapedType>(type).getElementType());
+    for (Scalar &x : t.getData())
+      x = domain.store(x, kind);
+  }
+
+  const KernelGraphInterpreter &interpreter;
+  const Domain &domain;
+  GraphKernelOp kernel;
+  ArrayRef<const TensorT *> inputs;
+  std::array<int64_t, 3> blockIndex;
+  MutableArrayRef<TensorT> results;
+  llvm::DenseMap<Value, TensorT> tiles;
+};
+
+template <typename Domain>
+FailureOr<SmallVector<typename KernelGraphInterpreter<Domain>::TensorT>>
+KernelGraphInterpreter<Domain>::evaluateGraphKernel(
+    GraphKernelOp kernel, ArrayRef<const TensorT *> inputs) const {
+  if (failed(domain.checkSupported(kernel)))
+    return failure();
+  SmallVector<TensorT> results;
+  for (Type type : kernel.getResultTypes())
+    results.emplace_back(cast<ShapedType>(type).getShape(), domain.zero());
+  ArrayRef<int64_t> grid = kernel.getGrid();
+  auto runBlock = [&](int64_t linear) {
+    std::array<int64_t, 3> index = {linear % grid[0],
+                                    (linear / grid[0]) % grid[1],
+                                    linear / (grid[0] * grid[1])};
+    return BlockEvaluator(*this, kernel, inputs, index, results).run();
+  };
+  // Block 0 alone first: an unsupported op is reported once, not per block.
+  if (failed(runBlock(0)))
+    return failure();
+  // The other blocks write disjoint parts of the results (the verifier
+  // makes every omap cover the grid), so they run in any order.
+  std::atomic<bool> ok(true);
+  int64_t blocks = kernel.getNumBlocks();
+  int64_t cost = 1;
+  for (Type type : kernel.getResultTypes())
+    cost += cast<ShapedType>(type).getNumElements() / blocks;
+  interp::forRange(options.parallel, blocks - 1, cost * 64, [&](int64_t b) {
+    if (failed(runBlock(b + 1)))
+      ok = false;
+  });
+  if (!ok)
+    return failure();
   return results;
 }
 

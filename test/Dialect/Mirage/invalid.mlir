@@ -3,7 +3,7 @@
 // One case per verifier error of the kernel-level ops.
 
 func.func @element_type(%x: tensor<4x8xi32>) -> tensor<4x8xi32> {
-  // expected-error @+1 {{'mirage.exp' op operand #0 must be statically shaped tensor with positive dimensions of 16-bit float or bfloat16 type or 32-bit float values, but got 'tensor<4x8xi32>'}}
+  // expected-error @+1 {{'mirage.exp' op operand #0 must be statically shaped tensor or tile of f16, bf16 or f32 with positive dimensions, but got 'tensor<4x8xi32>'}}
   %0 = mirage.exp %x : tensor<4x8xi32>
   return %0 : tensor<4x8xi32>
 }
@@ -11,7 +11,7 @@ func.func @element_type(%x: tensor<4x8xi32>) -> tensor<4x8xi32> {
 // -----
 
 func.func @dynamic_shape(%x: tensor<?x8xf16>) -> tensor<?x8xf16> {
-  // expected-error @+1 {{'mirage.relu' op operand #0 must be statically shaped tensor with positive dimensions of 16-bit float or bfloat16 type or 32-bit float values, but got 'tensor<?x8xf16>'}}
+  // expected-error @+1 {{'mirage.relu' op operand #0 must be statically shaped tensor or tile of f16, bf16 or f32 with positive dimensions, but got 'tensor<?x8xf16>'}}
   %0 = mirage.relu %x : tensor<?x8xf16>
   return %0 : tensor<?x8xf16>
 }
@@ -19,7 +19,7 @@ func.func @dynamic_shape(%x: tensor<?x8xf16>) -> tensor<?x8xf16> {
 // -----
 
 func.func @zero_dim(%x: tensor<0x8xf16>) -> tensor<0x8xf16> {
-  // expected-error @+1 {{'mirage.relu' op operand #0 must be statically shaped tensor with positive dimensions of 16-bit float or bfloat16 type or 32-bit float values, but got 'tensor<0x8xf16>'}}
+  // expected-error @+1 {{'mirage.relu' op operand #0 must be statically shaped tensor or tile of f16, bf16 or f32 with positive dimensions, but got 'tensor<0x8xf16>'}}
   %0 = mirage.relu %x : tensor<0x8xf16>
   return %0 : tensor<0x8xf16>
 }

@@ -8,6 +8,7 @@
 
 #include "Mirage/Dialect/Mirage/IR/MirageDialect.h"
 #include "Mirage/Dialect/Mirage/IR/MirageOps.h"
+#include "Mirage/Target/GpuTarget.h"
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/DialectImplementation.h"
@@ -20,18 +21,13 @@ using namespace mlir::mirage;
 
 #include "Mirage/Dialect/Mirage/IR/MirageOpsDialect.cpp.inc"
 
-#define GET_ATTRDEF_CLASSES
-#include "Mirage/Dialect/Mirage/IR/MirageAttrs.cpp.inc"
-
 void MirageDialect::initialize() {
   addOperations<
 #define GET_OP_LIST
 #include "Mirage/Dialect/Mirage/IR/MirageOps.cpp.inc"
       >();
-  addAttributes<
-#define GET_ATTRDEF_LIST
-#include "Mirage/Dialect/Mirage/IR/MirageAttrs.cpp.inc"
-      >();
+  registerAttributes();
+  registerTypes();
 }
 
 LogicalResult MirageDialect::verifyRegionArgAttribute(Operation *op,
@@ -51,6 +47,18 @@ LogicalResult MirageDialect::verifyRegionArgAttribute(Operation *op,
   if (!(lo < hi) || !std::isfinite(lo) || !std::isfinite(hi))
     return op->emitError() << kInputRangeAttrName << " of argument " << argIndex
                            << " must satisfy lo < hi with finite bounds";
+  return success();
+}
+
+LogicalResult MirageDialect::verifyOperationAttribute(Operation *op,
+                                                      NamedAttribute attr) {
+  if (attr.getName() != kTargetAttrName)
+    return op->emitError() << "unknown mirage attribute '"
+                           << attr.getName().getValue() << "'";
+  auto name = dyn_cast<StringAttr>(attr.getValue());
+  if (!name || !lookupGpuTarget(name.getValue()))
+    return op->emitError() << kTargetAttrName
+                           << " must name a target: " << getGpuTargetNames();
   return success();
 }
 

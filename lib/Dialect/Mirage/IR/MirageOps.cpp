@@ -25,8 +25,6 @@
 using namespace mlir;
 using namespace mlir::mirage;
 
-#include "Mirage/Dialect/Mirage/IR/MirageEnums.cpp.inc"
-
 //===----------------------------------------------------------------------===//
 // Helpers
 //===----------------------------------------------------------------------===//
@@ -41,6 +39,10 @@ bool mlir::mirage::isKernelTensorType(Type type) {
   return llvm::all_of(tensor.getShape(), [](int64_t d) {
     return !ShapedType::isDynamic(d) && d > 0;
   });
+}
+
+bool mlir::mirage::isComputeValueType(Type type) {
+  return isKernelTensorType(type) || isa<TileType>(type);
 }
 
 std::string mlir::mirage::formatShape(ArrayRef<int64_t> shape) {
@@ -69,11 +71,11 @@ LogicalResult
 mlir::mirage::inferBroadcastResultType(std::optional<Location> location,
                                        StringRef opName, Type lhs, Type rhs,
                                        SmallVectorImpl<Type> &inferred) {
-  auto lhsType = dyn_cast<RankedTensorType>(lhs);
-  auto rhsType = dyn_cast<RankedTensorType>(rhs);
-  if (!lhsType || !rhsType)
+  auto lhsType = dyn_cast<ShapedType>(lhs);
+  auto rhsType = dyn_cast<ShapedType>(rhs);
+  if (!isComputeValueType(lhs) || !isComputeValueType(rhs))
     return emitOptionalError(location, "'", opName,
-                             "' op operands must be ranked tensors");
+                             "' op operands must be tensors or tiles");
   FailureOr<SmallVector<int64_t>> shape =
       broadcastShapes(lhsType.getShape(), rhsType.getShape());
   if (failed(shape))
@@ -81,7 +83,26 @@ mlir::mirage::inferBroadcastResultType(std::optional<Location> location,
                              formatShape(lhsType.getShape()), " and ",
                              formatShape(rhsType.getShape()),
                              " do not broadcast");
-  inferred.push_back(RankedTensorType::get(*shape, lhsType.getElementType()));
+  inferred.push_back(lhsType.clone(*shape));
+  return success();
+}
+
+LogicalResult mlir::mirage::detail::verifySameLevel(Operation *op) {
+  auto types =
+      llvm::concat<const Type>(op->getOperandTypes(), op->getResultTypes());
+  bool anyTile = llvm::any_of(types, [](Type t) { return isa<TileType>(t); });
+  bool anyTensor =
+      llvm::any_of(types, [](Type t) { return isa<TensorType>(t); });
+  if (anyTile && anyTensor)
+    return op->emitOpError("operands and results must all be kernel tensors "
+                           "or all be tiles");
+  bool inKernel = op->getParentOfType<GraphKernelOp>() != nullptr;
+  if (anyTile && !inKernel)
+    return op->emitOpError("works on tiles, which exist only inside a "
+                           "mirage.graph_kernel");
+  if (anyTensor && inKernel)
+    return op->emitOpError("works on kernel tensors, which a block graph reads "
+                           "only through mirage.input_iterator");
   return success();
 }
 
@@ -140,17 +161,18 @@ LogicalResult MatmulOp::inferReturnTypes(MLIRContext *,
                                          std::optional<Location> location,
                                          Adaptor adaptor,
                                          SmallVectorImpl<Type> &inferred) {
-  auto lhs = dyn_cast<RankedTensorType>(adaptor.getLhs().getType());
-  auto rhs = dyn_cast<RankedTensorType>(adaptor.getRhs().getType());
-  if (!lhs || !rhs)
+  if (!isComputeValueType(adaptor.getLhs().getType()) ||
+      !isComputeValueType(adaptor.getRhs().getType()))
     return emitOptionalError(location, "'", getOperationName(),
-                             "' op operands must be ranked tensors");
+                             "' op operands must be tensors or tiles");
+  auto lhs = cast<ShapedType>(adaptor.getLhs().getType());
+  auto rhs = cast<ShapedType>(adaptor.getRhs().getType());
   std::string why;
   FailureOr<SmallVector<int64_t>> shape =
       inferMatmulShape(lhs.getShape(), rhs.getShape(), &why);
   if (failed(shape))
     return emitOptionalError(location, "'", getOperationName(), "' op ", why);
-  inferred.push_back(RankedTensorType::get(*shape, lhs.getElementType()));
+  inferred.push_back(lhs.clone(*shape));
   return success();
 }
 
@@ -203,10 +225,10 @@ LogicalResult ReduceOp::inferReturnTypes(MLIRContext *,
                                          std::optional<Location> location,
                                          Adaptor adaptor,
                                          SmallVectorImpl<Type> &inferred) {
-  auto input = dyn_cast<RankedTensorType>(adaptor.getInput().getType());
-  if (!input)
+  if (!isComputeValueType(adaptor.getInput().getType()))
     return emitOptionalError(location, "'", getOperationName(),
-                             "' op operand must be a ranked tensor");
+                             "' op operand must be a tensor or tile");
+  auto input = cast<ShapedType>(adaptor.getInput().getType());
   int64_t dim = adaptor.getDim();
   int64_t size = adaptor.getSize();
   if (dim < 0 || dim >= input.getRank())
@@ -219,7 +241,7 @@ LogicalResult ReduceOp::inferReturnTypes(MLIRContext *,
                              input.getDimSize(dim));
   SmallVector<int64_t> shape(input.getShape());
   shape[dim] = size;
-  inferred.push_back(RankedTensorType::get(shape, input.getElementType()));
+  inferred.push_back(input.clone(shape));
   return success();
 }
 
@@ -236,7 +258,7 @@ int64_t RmsNormOp::getNormalizedSize() {
 
 LogicalResult RmsNormOp::verify() {
   ArrayRef<int64_t> normalized = getNormalizedShape();
-  ArrayRef<int64_t> shape = getInput().getType().getShape();
+  ArrayRef<int64_t> shape = cast<ShapedType>(getInput().getType()).getShape();
   if (normalized.empty())
     return emitOpError("normalized_shape must not be empty");
   if (normalized.size() > shape.size() ||
@@ -263,10 +285,10 @@ LogicalResult ConcatOp::inferReturnTypes(MLIRContext *,
     return emitOptionalError(location, "'", getOperationName(),
                              "' op expects at least two operands, got ",
                              inputs.size());
-  auto first = dyn_cast<RankedTensorType>(inputs.front().getType());
-  if (!first)
+  if (!llvm::all_of(inputs.getTypes(), isComputeValueType))
     return emitOptionalError(location, "'", getOperationName(),
-                             "' op operands must be ranked tensors");
+                             "' op operands must be tensors or tiles");
+  auto first = cast<ShapedType>(inputs.front().getType());
   int64_t dim = adaptor.getDim();
   if (dim < 0 || dim >= first.getRank())
     return emitOptionalError(location, "'", getOperationName(), "' op dim ",
@@ -274,10 +296,7 @@ LogicalResult ConcatOp::inferReturnTypes(MLIRContext *,
                              first.getRank());
   SmallVector<int64_t> shape(first.getShape());
   for (auto [i, input] : llvm::enumerate(inputs.drop_front())) {
-    auto type = dyn_cast<RankedTensorType>(input.getType());
-    if (!type)
-      return emitOptionalError(location, "'", getOperationName(),
-                               "' op operands must be ranked tensors");
+    auto type = cast<ShapedType>(input.getType());
     bool compatible = type.getRank() == first.getRank();
     for (int64_t d = 0; compatible && d < first.getRank(); ++d)
       compatible = d == dim || type.getDimSize(d) == first.getDimSize(d);
@@ -289,7 +308,7 @@ LogicalResult ConcatOp::inferReturnTypes(MLIRContext *,
           ") outside dim ", dim);
     shape[dim] += type.getDimSize(dim);
   }
-  inferred.push_back(RankedTensorType::get(shape, first.getElementType()));
+  inferred.push_back(first.clone(shape));
   return success();
 }
 
@@ -298,7 +317,7 @@ LogicalResult ConcatOp::inferReturnTypes(MLIRContext *,
 //===----------------------------------------------------------------------===//
 
 LogicalResult SoftmaxOp::verify() {
-  int64_t rank = getInput().getType().getRank();
+  int64_t rank = cast<ShapedType>(getInput().getType()).getRank();
   int64_t dim = getDim();
   if (dim >= rank)
     return emitOpError() << "dim " << dim << " is out of range for rank "

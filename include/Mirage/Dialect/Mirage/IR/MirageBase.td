@@ -44,6 +44,12 @@ def Mirage_Dialect : Dialect {
   }];
   let dependentDialects = ["::mlir::func::FuncDialect"];
   let useDefaultAttributePrinterParser = 1;
+  let useDefaultTypePrinterParser = 1;
+  let hasOperationAttrVerify = 1;
+  let extraClassDeclaration = [{
+    void registerAttributes();
+    void registerTypes();
+  }];
   let hasRegionArgAttrVerify = 1;
 }
 
@@ -53,11 +59,24 @@ def Mirage_Tensor : RankedTensorOf<[F16, BF16, F32],
     [CPred<"::mlir::mirage::isKernelTensorType($_self)">],
     "statically shaped tensor with positive dimensions">;
 
+/// Compute ops work at two levels: on kernel tensors in a kernel graph, and on
+/// tiles in a block graph. This trait checks that operands and results are
+/// all tensors or all tiles, and that tiles appear only inside a
+/// graph-defined kernel and tensors only outside. List it first.
+def Mirage_SameLevel : NativeOpTrait<"SameLevel"> {
+  let cppNamespace = "::mlir::mirage";
+}
+
 /// Checks an op's shape rules, with the specific message its inferReturnTypes
 /// emits, before InferTypeOpInterface's generic check runs (which would add a
 /// second, vaguer error). List it before InferTypeOpAdaptor.
 def Mirage_VerifyInferredType : NativeOpTrait<"VerifyInferredType"> {
   let cppNamespace = "::mlir::mirage";
+}
+
+class Mirage_Type<string name, string typeMnemonic, list<Trait> traits = []>
+    : TypeDef<Mirage_Dialect, name, traits> {
+  let mnemonic = typeMnemonic;
 }
 
 class Mirage_Op<string mnemonic, list<Trait> traits = []>

@@ -14,6 +14,7 @@
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/OpDefinition.h"
 #include "mlir/IR/OpImplementation.h"
+#include "mlir/Interfaces/ControlFlowInterfaces.h"
 #include "mlir/Interfaces/InferTypeOpInterface.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 
@@ -22,6 +23,9 @@
 #define GET_ATTRDEF_CLASSES
 #include "Mirage/Dialect/Mirage/IR/MirageAttrs.h.inc"
 
+#define GET_TYPEDEF_CLASSES
+#include "Mirage/Dialect/Mirage/IR/MirageOpsTypes.h.inc"
+
 namespace mlir {
 namespace mirage {
 
@@ -29,6 +33,9 @@ namespace mirage {
 /// shape, rank >= 1, every dim > 0, no encoding, element type f16, bf16 or
 /// f32.
 bool isKernelTensorType(Type type);
+
+/// True for the values compute ops accept: kernel tensors and tiles.
+bool isComputeValueType(Type type);
 
 /// Infers the NumPy-broadcast result type of an elementwise binary op: shapes
 /// aligned at the last dim; each pair of dims equal or one of them 1. Emits an
@@ -59,7 +66,21 @@ namespace detail {
 LogicalResult
 verifyInferredType(Operation *op,
                    function_ref<LogicalResult(SmallVectorImpl<Type> &)> infer);
+
+/// Verifies that `op`'s operands and results are all kernel tensors (outside
+/// any graph-defined kernel) or all tiles (inside one).
+LogicalResult verifySameLevel(Operation *op);
 } // namespace detail
+
+/// Op trait: a compute op works either on kernel tensors in a kernel graph or
+/// on tiles in a block graph, never on a mix.
+template <typename ConcreteType>
+class SameLevel : public OpTrait::TraitBase<ConcreteType, SameLevel> {
+public:
+  static LogicalResult verifyTrait(Operation *op) {
+    return detail::verifySameLevel(op);
+  }
+};
 
 /// Op trait: run an op's type inference as its verifier, so that a shape error
 /// is reported once, with the inference's specific message.

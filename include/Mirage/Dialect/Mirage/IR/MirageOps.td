@@ -6,9 +6,11 @@
 //
 //===----------------------------------------------------------------------===//
 //
-// Kernel-level ops: each one is a pre-defined GPU kernel working on tensors in
-// device memory. Shapes are static; result types are inferred from operands
-// and attributes, and every shape rule is checked by the verifier.
+// Compute ops. In a kernel graph each one is a pre-defined GPU kernel working
+// on tensors in device memory; inside a graph-defined kernel's block graph the
+// same ops work on tiles in shared memory (MirageBlockOps.td). Shapes are
+// static; result types are inferred from operands and attributes, and every
+// shape rule is checked by the verifier.
 //
 //===----------------------------------------------------------------------===//
 
@@ -17,15 +19,21 @@
 
 include "Mirage/Dialect/Mirage/IR/MirageBase.td"
 include "Mirage/Dialect/Mirage/IR/MirageAttrs.td"
+include "Mirage/Dialect/Mirage/IR/MirageTypes.td"
 include "mlir/IR/CommonAttrConstraints.td"
 include "mlir/Interfaces/InferTypeOpInterface.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
+
+/// Operands and results of compute ops: kernel tensors, or block-graph tiles.
+def Mirage_Value : AnyTypeOf<[Mirage_Tensor, Mirage_TileType],
+    "statically shaped tensor or tile of f16, bf16 or f32 with positive "
+    "dimensions">;
 
 //===----------------------------------------------------------------------===//
 // matmul
 //===----------------------------------------------------------------------===//
 
-def Mirage_MatmulOp : Mirage_Op<"matmul", [Pure,
+def Mirage_MatmulOp : Mirage_Op<"matmul", [Mirage_SameLevel, Pure,
     AllElementTypesMatch<["lhs", "rhs", "result"]>, Mirage_VerifyInferredType,
     InferTypeOpAdaptor]> {
   let summary = "batched matrix multiplication";
@@ -43,8 +51,8 @@ def Mirage_MatmulOp : Mirage_Op<"matmul", [Pure,
         : (tensor<2x256x64xf16>, tensor<2x64x4096xf16>) -> tensor<2x256x4096xf16>
     ```
   }];
-  let arguments = (ins Mirage_Tensor:$lhs, Mirage_Tensor:$rhs);
-  let results = (outs Mirage_Tensor:$result);
+  let arguments = (ins Mirage_Value:$lhs, Mirage_Value:$rhs);
+  let results = (outs Mirage_Value:$result);
   let assemblyFormat =
       "$lhs `,` $rhs attr-dict `:` functional-type(operands, results)";
 }
@@ -54,15 +62,15 @@ def Mirage_MatmulOp : Mirage_Op<"matmul", [Pure,
 //===----------------------------------------------------------------------===//
 
 class Mirage_UnaryOp<string mnemonic, string formula, list<Trait> traits = []>
-    : Mirage_Op<mnemonic, !listconcat(traits, [Pure, Elementwise,
+    : Mirage_Op<mnemonic, !listconcat(traits, [Mirage_SameLevel, Pure, Elementwise,
         SameOperandsAndResultType, InferTypeOpInterface])> {
   let summary = "elementwise " # mnemonic # ": " # formula;
   let description = [{
     Applies `}] # formula # [{` to every element. The result has the
     operand's type.
   }];
-  let arguments = (ins Mirage_Tensor:$input);
-  let results = (outs Mirage_Tensor:$result);
+  let arguments = (ins Mirage_Value:$input);
+  let results = (outs Mirage_Value:$result);
   let assemblyFormat = "$input attr-dict `:` type($input)";
 }
 
@@ -85,7 +93,7 @@ def Mirage_MulScalarOp : Mirage_UnaryOp<"mul_scalar", "y = x · scalar"> {
     %y = mirage.mul_scalar %x, 1.250000e-01 : tensor<2x256x64xf16>
     ```
   }];
-  let arguments = (ins Mirage_Tensor:$input, F32Attr:$scalar);
+  let arguments = (ins Mirage_Value:$input, F32Attr:$scalar);
   let assemblyFormat = "$input `,` $scalar attr-dict `:` type($input)";
   let hasVerifier = 1;
 }
@@ -99,7 +107,7 @@ def Mirage_ClampOp : Mirage_UnaryOp<"clamp", "y = min(max(x, min), max)"> {
         : tensor<8x4096xf16>
     ```
   }];
-  let arguments = (ins Mirage_Tensor:$input, F32Attr:$min, F32Attr:$max);
+  let arguments = (ins Mirage_Value:$input, F32Attr:$min, F32Attr:$max);
   let assemblyFormat =
       "$input `min` `=` $min `max` `=` $max attr-dict `:` type($input)";
   let hasVerifier = 1;
@@ -110,7 +118,7 @@ def Mirage_ClampOp : Mirage_UnaryOp<"clamp", "y = min(max(x, min), max)"> {
 //===----------------------------------------------------------------------===//
 
 class Mirage_BinaryOp<string mnemonic, string formula>
-    : Mirage_Op<mnemonic, [Pure, AllElementTypesMatch<["lhs", "rhs", "result"]>,
+    : Mirage_Op<mnemonic, [Mirage_SameLevel, Pure, AllElementTypesMatch<["lhs", "rhs", "result"]>,
         Mirage_VerifyInferredType, InferTypeOpAdaptor]> {
   let summary = "elementwise " # mnemonic # " with broadcasting: " # formula;
   let description = [{
@@ -124,8 +132,8 @@ class Mirage_BinaryOp<string mnemonic, string formula>
         : (tensor<2x256x4096xf16>, tensor<2x256x1xf16>) -> tensor<2x256x4096xf16>
     ```
   }];
-  let arguments = (ins Mirage_Tensor:$lhs, Mirage_Tensor:$rhs);
-  let results = (outs Mirage_Tensor:$result);
+  let arguments = (ins Mirage_Value:$lhs, Mirage_Value:$rhs);
+  let results = (outs Mirage_Value:$result);
   let assemblyFormat =
       "$lhs `,` $rhs attr-dict `:` functional-type(operands, results)";
   let extraClassDefinition = [{
@@ -149,7 +157,7 @@ def Mirage_PowOp : Mirage_BinaryOp<"pow", "lhs ^ rhs">;
 // reduce
 //===----------------------------------------------------------------------===//
 
-def Mirage_ReduceOp : Mirage_Op<"reduce", [Pure,
+def Mirage_ReduceOp : Mirage_Op<"reduce", [Mirage_SameLevel, Pure,
     SameOperandsAndResultElementType, Mirage_VerifyInferredType,
     InferTypeOpAdaptor]> {
   let summary = "sum or max over one dim, down to a given size";
@@ -172,11 +180,11 @@ def Mirage_ReduceOp : Mirage_Op<"reduce", [Pure,
         : (tensor<8x512xf32>) -> tensor<8x64xf32>
     ```
   }];
-  let arguments = (ins Mirage_Tensor:$input, Mirage_ReduceKindAttr:$kind,
+  let arguments = (ins Mirage_Value:$input, Mirage_ReduceKindAttr:$kind,
                    ConfinedAttr<I64Attr, [IntNonNegative]>:$dim,
                    DefaultValuedAttr<ConfinedAttr<I64Attr, [IntPositive]>,
                                      "1">:$size);
-  let results = (outs Mirage_Tensor:$result);
+  let results = (outs Mirage_Value:$result);
   let assemblyFormat = [{
     custom<ReduceKind>($kind) $input `dim` `=` $dim (`size` `=` $size^)?
     attr-dict `:`
@@ -188,7 +196,7 @@ def Mirage_ReduceOp : Mirage_Op<"reduce", [Pure,
 // rms_norm
 //===----------------------------------------------------------------------===//
 
-def Mirage_RmsNormOp : Mirage_Op<"rms_norm", [Pure, SameOperandsAndResultType,
+def Mirage_RmsNormOp : Mirage_Op<"rms_norm", [Mirage_SameLevel, Pure, SameOperandsAndResultType,
     InferTypeOpInterface]> {
   let summary = "root-mean-square normalisation over the trailing dims";
   let description = [{
@@ -204,10 +212,10 @@ def Mirage_RmsNormOp : Mirage_Op<"rms_norm", [Pure, SameOperandsAndResultType,
     %y = mirage.rms_norm %x normalized_shape = [4096] : tensor<2x4096xf16>
     ```
   }];
-  let arguments = (ins Mirage_Tensor:$input,
+  let arguments = (ins Mirage_Value:$input,
                    DenseI64ArrayAttr:$normalized_shape,
                    DefaultValuedAttr<F32Attr, "0.0f">:$eps);
-  let results = (outs Mirage_Tensor:$result);
+  let results = (outs Mirage_Value:$result);
   let assemblyFormat = [{
     $input `normalized_shape` `=` $normalized_shape (`eps` `=` $eps^)?
     attr-dict `:` type($input)
@@ -223,7 +231,7 @@ def Mirage_RmsNormOp : Mirage_Op<"rms_norm", [Pure, SameOperandsAndResultType,
 // concat
 //===----------------------------------------------------------------------===//
 
-def Mirage_ConcatOp : Mirage_Op<"concat", [Pure,
+def Mirage_ConcatOp : Mirage_Op<"concat", [Mirage_SameLevel, Pure,
     SameOperandsAndResultElementType, Mirage_VerifyInferredType,
     InferTypeOpAdaptor]> {
   let summary = "concatenation along one dim";
@@ -237,9 +245,9 @@ def Mirage_ConcatOp : Mirage_Op<"concat", [Pure,
         : (tensor<16x256xf16>, tensor<16x16xf16>) -> tensor<16x272xf16>
     ```
   }];
-  let arguments = (ins Variadic<Mirage_Tensor>:$inputs,
+  let arguments = (ins Variadic<Mirage_Value>:$inputs,
                    ConfinedAttr<I64Attr, [IntNonNegative]>:$dim);
-  let results = (outs Mirage_Tensor:$result);
+  let results = (outs Mirage_Value:$result);
   let assemblyFormat = [{
     $inputs `dim` `=` $dim attr-dict `:` functional-type($inputs, results)
   }];
@@ -249,7 +257,7 @@ def Mirage_ConcatOp : Mirage_Op<"concat", [Pure,
 // Composite ops (removed by mirage-decompose before search)
 //===----------------------------------------------------------------------===//
 
-def Mirage_SoftmaxOp : Mirage_Op<"softmax", [Pure, SameOperandsAndResultType,
+def Mirage_SoftmaxOp : Mirage_Op<"softmax", [Mirage_SameLevel, Pure, SameOperandsAndResultType,
     InferTypeOpInterface]> {
   let summary = "softmax along one dim (composite)";
   let description = [{
@@ -264,11 +272,13 @@ def Mirage_SoftmaxOp : Mirage_Op<"softmax", [Pure, SameOperandsAndResultType,
     %p = mirage.softmax %s dim = 2 : tensor<2x256x4096xf16>
     ```
   }];
-  let arguments = (ins Mirage_Tensor:$input,
+  let arguments = (ins Mirage_Value:$input,
                    ConfinedAttr<I64Attr, [IntNonNegative]>:$dim);
-  let results = (outs Mirage_Tensor:$result);
+  let results = (outs Mirage_Value:$result);
   let assemblyFormat = "$input `dim` `=` $dim attr-dict `:` type($input)";
   let hasVerifier = 1;
 }
+
+include "Mirage/Dialect/Mirage/IR/MirageBlockOps.td"
 
 #endif // MIRAGE_DIALECT_MIRAGE_IR_MIRAGEOPS_TD

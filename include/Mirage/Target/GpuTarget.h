@@ -1,0 +1,78 @@
+//===- GpuTarget.h - What Mirage knows about each GPU -----------*- C++ -*-===//
+//
+// Part of the Mirage for MLIR project, under the Apache License v2.0 with LLVM
+// Exceptions. See LICENSE for license information.
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
+//
+//===----------------------------------------------------------------------===//
+//
+// One small record per supported GPU: the limits the verifier enforces and the
+// figures the cost model uses. Every NVIDIA-specific number lives here.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef MIRAGE_TARGET_GPUTARGET_H
+#define MIRAGE_TARGET_GPUTARGET_H
+
+#include "mlir/Support/LLVM.h"
+#include "llvm/ADT/StringRef.h"
+
+#include <cstdint>
+#include <string>
+
+namespace mlir {
+class Operation;
+namespace mirage {
+
+/// A GPU the compiler targets. Sources: NVIDIA A100, H100 and H200 datasheets
+/// (SXM parts: SM count, HBM bandwidth, dense fp16 tensor-core and fp32
+/// throughput, L2 size) and the CUDA C++ Programming Guide, "Technical
+/// Specifications per Compute Capability" (shared memory per block with
+/// opt-in, per SM; threads per block).
+struct GpuTarget {
+  /// Canonical name, as given to `target=` options and `mirage.target`.
+  llvm::StringLiteral name;
+  /// The PTX target (`sm_80`, `sm_90a`).
+  llvm::StringLiteral chip;
+  /// The device the figures describe.
+  llvm::StringLiteral device;
+  /// Largest dynamic shared memory one thread block may use, in bytes.
+  int64_t sharedMemoryPerBlock;
+  /// Shared memory per SM, in bytes (bounds blocks resident per SM).
+  int64_t sharedMemoryPerSM;
+  /// Threads per block, at most.
+  int64_t maxThreadsPerBlock;
+  /// Streaming multiprocessors.
+  int64_t numSMs;
+  /// Peak HBM bandwidth, bytes per second.
+  double hbmBytesPerSecond;
+  /// Peak dense f16/bf16 tensor-core throughput, FLOP per second.
+  double tensorCoreFlops;
+  /// Peak f32 CUDA-core throughput (an FMA counts as 2), FLOP per second.
+  double cudaCoreFlops;
+  /// L2 cache, bytes.
+  int64_t l2Bytes;
+};
+
+/// The default target: H100 (sm_90a).
+const GpuTarget &getDefaultGpuTarget();
+
+/// The target called `name` (`sm_80` or `a100`; `sm_90a`, `sm_90` or `h100`;
+/// `h200`), or null.
+const GpuTarget *lookupGpuTarget(llvm::StringRef name);
+
+/// The names lookupGpuTarget accepts, for messages and --help.
+std::string getGpuTargetNames();
+
+/// The module attribute naming the target of the kernels in a module.
+inline constexpr llvm::StringLiteral kTargetAttrName = "mirage.target";
+
+/// The target of `op`: the `mirage.target` string of the closest enclosing
+/// op that has one, else the default. An unknown name (rejected by the
+/// dialect's verifier) also gives the default.
+const GpuTarget &getGpuTargetFor(Operation *op);
+
+} // namespace mirage
+} // namespace mlir
+
+#endif // MIRAGE_TARGET_GPUTARGET_H
