@@ -16,7 +16,6 @@
 #include "Mirage/Interpreter/Interpreter.h"
 #include "Mirage/Dialect/Mirage/IR/MirageDialect.h"
 #include "Mirage/Dialect/Mirage/IR/MirageOps.h"
-#include "Mirage/Interpreter/InterpreterImpl.h"
 #include "Mirage/Interpreter/TensorIO.h"
 
 #include "mlir/IR/BuiltinOps.h"
@@ -25,100 +24,18 @@
 #include "mlir/Parser/Parser.h"
 #include "gtest/gtest.h"
 
+#include "IntegerDomain.h"
+
 using namespace mlir;
 using namespace mlir::mirage;
+using mirage_test::IntegerDomain;
 
 namespace {
 
-/// Exact integer arithmetic: a domain in which the expected results of the
-/// polynomial ops can be worked out by hand. Non-polynomial ops are refused.
-class IntegerDomain {
-public:
-  using Scalar = int64_t;
-  Scalar constant(double value) const { return static_cast<int64_t>(value); }
-  Scalar zero() const { return 0; }
-  Scalar lowest() const { return std::numeric_limits<int64_t>::min(); }
-  Scalar add(Scalar a, Scalar b) const { return a + b; }
-  Scalar sub(Scalar a, Scalar b) const { return a - b; }
-  Scalar mul(Scalar a, Scalar b) const { return a * b; }
-  Scalar div(Scalar a, Scalar b) const { return a / b; }
-  Scalar pow(Scalar a, Scalar b) const {
-    Scalar r = 1;
-    for (Scalar i = 0; i < b; ++i)
-      r *= a;
-    return r;
-  }
-  Scalar max(Scalar a, Scalar b) const { return std::max(a, b); }
-  Scalar square(Scalar x) const { return x * x; }
-  Scalar relu(Scalar x) const { return std::max<Scalar>(x, 0); }
-  Scalar clamp(Scalar x, float lo, float hi) const {
-    return std::min<Scalar>(std::max<Scalar>(x, lo), hi);
-  }
-  // Not polynomial: refused by checkSupported before they could be called.
-  Scalar exp(Scalar) const { return 0; }
-  Scalar sqrt(Scalar) const { return 0; }
-  Scalar rsqrt(Scalar) const { return 0; }
-  Scalar sigmoid(Scalar) const { return 0; }
-  Scalar silu(Scalar) const { return 0; }
-  Scalar gelu(Scalar) const { return 0; }
-  Scalar store(Scalar x, ElementKind) const { return x; }
-
-  LogicalResult checkSupported(Operation *op) const {
-    if (isa<ExpOp, SqrtOp, RsqrtOp, SigmoidOp, SiluOp, GeluOp, RmsNormOp,
-            SoftmaxOp>(op))
-      return op->emitError("not supported in the integer domain");
-    return success();
-  }
-};
-
-} // namespace
-
-template class mlir::mirage::KernelGraphInterpreter<IntegerDomain>;
-
-namespace {
-
-using IntTensor = Tensor<int64_t>;
-
-class InterpreterTest : public ::testing::Test {
-protected:
-  InterpreterTest() {
-    DialectRegistry registry;
-    registerMirageDialect(registry);
-    context.appendDialectRegistry(registry);
-    context.loadAllAvailableDialects();
-  }
-
-  func::FuncOp parse(StringRef source) {
-    module = parseSourceString<ModuleOp>(source, &context);
-    if (!module)
-      return nullptr;
-    return *module->getOps<func::FuncOp>().begin();
-  }
-
-  /// Runs `source`'s function over integers; returns the first result.
-  IntTensor runInt(StringRef source, ArrayRef<IntTensor> args) {
-    func::FuncOp func = parse(source);
-    EXPECT_TRUE(func);
-    KernelGraphInterpreter<IntegerDomain> interpreter;
-    FailureOr<SmallVector<IntTensor>> results = interpreter.run(func, args);
-    EXPECT_TRUE(succeeded(results));
-    return succeeded(results) ? (*results)[0] : IntTensor();
-  }
-
-  MLIRContext context;
-  OwningOpRef<ModuleOp> module;
-};
-
-IntTensor iota(ArrayRef<int64_t> shape, int64_t start = 0) {
-  std::vector<int64_t> values(getNumElements(shape));
-  for (size_t i = 0; i < values.size(); ++i)
-    values[i] = start + static_cast<int64_t>(i);
-  return IntTensor(shape, values);
-}
-
-std::vector<int64_t> values(const IntTensor &t) {
-  return std::vector<int64_t>(t.begin(), t.end());
-}
+using mirage_test::iota;
+using mirage_test::values;
+using IntTensor = mirage_test::IntTensor;
+using InterpreterTest = mirage_test::InterpreterFixture;
 
 TEST_F(InterpreterTest, MatmulBroadcastsBatchDims) {
   // lhs batch 1 broadcasts against rhs batch 2.

@@ -475,8 +475,16 @@ private:
     SmallVector<const TensorT *> operands;
     for (Value v : op.getOperands())
       operands.push_back(&tiles.find(v)->second);
+    // A value that only feeds accumulators is accumulated in registers, in
+    // f32, and never stored as a tile: it is not rounded.
+    Value result0 = op.getResult(0);
+    bool onlyAccumulated =
+        !result0.use_empty() &&
+        llvm::all_of(result0.getUsers(),
+                     [](Operation *user) { return isa<AccumulateOp>(user); });
     FailureOr<TensorT> result = interpreter.evaluateComputeOp(
-        &op, operands, interpreter.getOptions().roundResults);
+        &op, operands,
+        interpreter.getOptions().roundResults && !onlyAccumulated);
     if (failed(result))
       return failure();
     tiles[op.getResult(0)] = std::move(*result);

@@ -23,6 +23,13 @@ using namespace mlir::mirage;
 
 static constexpr char kAxisNames[] = {'x', 'y', 'z'};
 
+static std::string formatList(ArrayRef<int64_t> values) {
+  std::string s;
+  llvm::raw_string_ostream os(s);
+  llvm::interleaveComma(values, os);
+  return s;
+}
+
 static std::string formatType(Type type) {
   std::string s;
   llvm::raw_string_ostream os(s);
@@ -63,12 +70,12 @@ LogicalResult GraphKernelOp::verify() {
   ArrayRef<int64_t> grid = getGrid();
   if (grid.size() != 3 || llvm::any_of(grid, [](int64_t g) { return g <= 0; }))
     return emitOpError() << "grid must be three positive sizes [x, y, z], got ["
-                         << formatShape(grid) << "]";
+                         << formatList(grid) << "]";
   ArrayRef<int64_t> block = getBlock();
   if (block.empty() || block.size() > 3 ||
       llvm::any_of(block, [](int64_t t) { return t <= 0; }))
     return emitOpError() << "block must be one to three positive sizes, got ["
-                         << formatShape(block) << "]";
+                         << formatList(block) << "]";
   int64_t threads = getNumThreads();
   const GpuTarget &target = getGpuTargetFor(*this);
   if (threads > target.maxThreadsPerBlock)
@@ -93,7 +100,7 @@ LogicalResult GraphKernelOp::verifyRegions() {
                        "operands one to one, with the same types");
 
   // Only block-graph ops, outside thread graphs (which check their own).
-  WalkResult walk = getBody().walk([&](Operation *op) {
+  WalkResult walk = getBody().walk<WalkOrder::PreOrder>([&](Operation *op) {
     if (isa<ThreadGraphOp>(op)) {
       return WalkResult::skip();
     }
@@ -149,9 +156,9 @@ LogicalResult GraphKernelOp::verifyRegions() {
     if (resultType.getShape() != ArrayRef<int64_t>(shape) ||
         resultType.getElementType() != tile.getElementType())
       return saver.emitOpError()
-             << "writes " << formatType(tile) << " tiles over grid ["
-             << formatShape(grid) << "], i.e. a " << formatShape(shape) << "x"
-             << tile.getElementType() << " result, but result " << k
+             << "writes " << tile << " tiles over grid [" << formatList(grid)
+             << "], i.e. a " << formatShape(shape) << "x"
+             << formatType(tile.getElementType()) << " result, but result " << k
              << " has type " << resultType;
   }
 
@@ -225,7 +232,8 @@ LogicalResult InputIteratorOp::verify() {
   if (tile.getShape() != ArrayRef<int64_t>(shape) ||
       tile.getElementType() != input.getElementType())
     return emitOpError() << "result type " << tile << " does not match the "
-                         << formatShape(shape) << "x" << input.getElementType()
+                         << formatShape(shape) << "x"
+                         << formatType(input.getElementType())
                          << " tile that imap and fmap give";
   return success();
 }
@@ -245,18 +253,24 @@ AccumulateOp ForLoopOp::getAccumulateOp() {
   return cast<AccumulateOp>(getBodyBlock().getTerminator());
 }
 
-LogicalResult ForLoopOp::inferReturnTypes(MLIRContext *,
-                                          std::optional<Location>, ValueRange,
-                                          DictionaryAttr, OpaqueProperties,
-                                          RegionRange regions,
-                                          SmallVectorImpl<Type> &inferred) {
-  if (regions.empty() || regions.front()->empty())
-    return success();
-  Block &body = regions.front()->front();
-  if (body.empty() || !body.back().hasTrait<OpTrait::IsTerminator>())
-    return success();
-  llvm::append_range(inferred, body.back().getOperandTypes());
+/// `mirage.for_loop attributes {...} { body }`: the results are the
+/// accumulators, so their types are those of the terminator's operands.
+ParseResult ForLoopOp::parse(OpAsmParser &parser, OperationState &state) {
+  if (parser.parseOptionalAttrDictWithKeyword(state.attributes))
+    return failure();
+  Region *body = state.addRegion();
+  if (parser.parseRegion(*body, /*arguments=*/{}))
+    return failure();
+  ForLoopOp::ensureTerminator(*body, parser.getBuilder(), state.location);
+  state.addTypes(body->front().getTerminator()->getOperandTypes());
   return success();
+}
+
+void ForLoopOp::print(OpAsmPrinter &printer) {
+  printer.printOptionalAttrDictWithKeyword((*this)->getAttrs());
+  printer << ' ';
+  printer.printRegion(getBody(), /*printEntryBlockArgs=*/false,
+                      /*printBlockTerminators=*/true);
 }
 
 LogicalResult ForLoopOp::verifyRegions() {
@@ -402,11 +416,6 @@ LogicalResult ThreadGraphOp::verifyRegions() {
   if (body.getArgumentTypes() != getInputs().getTypes())
     return emitOpError("region arguments must match the operands one to one, "
                        "with the same types");
-  auto yield = dyn_cast<YieldOp>(body.getTerminator());
-  if (!yield)
-    return emitOpError("must end with mirage.yield");
-  if (yield.getValues().getTypes() != getResultTypes())
-    return emitOpError("mirage.yield must return values of the result types");
   if (getNumResults() == 0)
     return emitOpError("must have at least one result");
   ArrayRef<int64_t> shape = cast<TileType>(getResult(0).getType()).getShape();
@@ -415,6 +424,11 @@ LogicalResult ThreadGraphOp::verifyRegions() {
       return emitOpError() << "results must share one iteration shape, got "
                            << formatShape(shape) << " and "
                            << formatShape(cast<TileType>(type).getShape());
+  auto yield = dyn_cast<YieldOp>(body.getTerminator());
+  if (!yield)
+    return emitOpError("must end with mirage.yield");
+  if (yield.getValues().getTypes() != getResultTypes())
+    return emitOpError("mirage.yield must return values of the result types");
   for (auto [i, type] : llvm::enumerate(getInputs().getTypes())) {
     ArrayRef<int64_t> in = cast<TileType>(type).getShape();
     FailureOr<SmallVector<int64_t>> b = broadcastShapes(in, shape);

@@ -151,7 +151,7 @@ def Mirage_InputIteratorOp : Mirage_Op<"input_iterator", [Pure]> {
 //===----------------------------------------------------------------------===//
 
 def Mirage_ForLoopOp : Mirage_Op<"for_loop", [HasParent<"GraphKernelOp">,
-    RecursiveMemoryEffects, DeclareOpInterfaceMethods<InferTypeOpInterface>,
+    RecursiveMemoryEffects,
     SingleBlockImplicitTerminator<"::mlir::mirage::AccumulateOp">]> {
   let summary = "the block graph's for-loop; its results are accumulators";
   let description = [{
@@ -163,7 +163,7 @@ def Mirage_ForLoopOp : Mirage_Op<"for_loop", [HasParent<"GraphKernelOp">,
   }];
   let results = (outs Variadic<Mirage_TileType>:$results);
   let regions = (region SizedRegion<1>:$body);
-  let assemblyFormat = "attr-dict-with-keyword $body";
+  let hasCustomAssemblyFormat = 1;
   let extraClassDeclaration = [{
     ::mlir::Block &getBodyBlock() { return getBody().front(); }
     AccumulateOp getAccumulateOp();
@@ -194,8 +194,10 @@ def Mirage_AccumulateOp : Mirage_Op<"accumulate", [Terminator, Pure,
     `rescaled_sum` is online softmax's combination: when `v_i` was computed
     relative to a per-iteration maximum `m_i` (say `v_i = Σ e^(s − m_i)`),
     the result is relative to the overall maximum `M`. `m` must broadcast to
-    `v`'s shape. Accumulation runs in f32; the result is rounded to the
-    accumulator's element type once, after the last iteration.
+    `v`'s shape. Accumulation runs in f32 registers: a value that only feeds
+    accumulators is never stored as a tile (so not rounded to its element
+    type), and the result is rounded to the accumulator's element type once,
+    after the last iteration.
 
     ```mlir
     mirage.accumulate max(%m), rescaled_sum(%l, by = 0), rescaled_sum(%o, by = 0)

@@ -24,6 +24,12 @@ namespace mirage {
 /// formulas are documented on the mirage-decompose pass.
 void populateMirageDecomposePatterns(RewritePatternSet &patterns);
 
+/// Patterns that rewrite each pre-defined kernel op into a graph-defined
+/// kernel with a default block graph (see mirage-expand-predefined-kernels).
+void populateExpandPredefinedKernelsPatterns(RewritePatternSet &patterns,
+                                             int64_t threads,
+                                             int64_t maxTileElements);
+
 #define GEN_PASS_REGISTRATION
 #include "Mirage/Dialect/Mirage/Transforms/Passes.h.inc"
 

@@ -44,4 +44,54 @@ def MirageDecompose : Pass<"mirage-decompose", "func::FuncOp"> {
   let dependentDialects = ["::mlir::mirage::MirageDialect"];
 }
 
+def MirageExpandPredefinedKernels
+    : Pass<"mirage-expand-predefined-kernels", "func::FuncOp"> {
+  let summary = "Rewrite every pre-defined kernel op into a graph-defined kernel";
+  let description = [{
+    Replaces each kernel-level compute op of a kernel graph with an
+    equivalent `mirage.graph_kernel` whose block graph is a sensible default,
+    so that one lowering path serves every kernel:
+
+    - `matmul`: a grid over output tiles (x over n, y over m, z over the
+      last batch dim) and a for-loop over k; the block graph multiplies an
+      (m-tile × k-tile) by a (k-tile × n-tile) per iteration and sums.
+    - elementwise ops: a grid over the result's dims (x innermost); each
+      block applies the op to its tile. Broadcast operands are replicated.
+    - `reduce`: a grid over the kept dims; a long reduced dim is walked by the
+      for-loop with a sum or max accumulator.
+    - `rms_norm`, `softmax`, `concat`: a grid over the dims they do not work
+      along; each block holds whole rows (softmax subtracts the row max).
+
+    Tile extents are the largest divisors of each dim up to a cap (128 on
+    the innermost grid axis, 8 and 1 on the next two, 64 for matmul m, n and
+    k), shrunk until a tile has at most `max-tile-elements` elements. Every
+    block graph gets `threads` threads.
+
+    Before:
+    ```mlir
+    %y = mirage.exp %x : tensor<8x4096xf16>
+    ```
+    After:
+    ```mlir
+    %y = mirage.graph_kernel(%x) grid = [32, 1, 1] block = [128] forloop = 1
+        : (tensor<8x4096xf16>) -> tensor<8x4096xf16> {
+    ^bb0(%arg0: tensor<8x4096xf16>):
+      %t = mirage.input_iterator %arg0 imap = {x = 1}
+          : tensor<8x4096xf16> -> !mirage.tile<8x128xf16>
+      %e = mirage.exp %t : !mirage.tile<8x128xf16>
+      mirage.output_saver %e omap = {x = 1} : !mirage.tile<8x128xf16>
+    }
+    ```
+  }];
+  let options = [
+    Option<"threads", "threads", "int64_t", /*default=*/"128",
+           "Threads per block of every generated kernel">,
+    Option<"maxTileElements", "max-tile-elements", "int64_t",
+           /*default=*/"8192",
+           "Largest tile, in elements, the default block graphs use where "
+           "they can split a dim">
+  ];
+  let dependentDialects = ["::mlir::mirage::MirageDialect"];
+}
+
 #endif // MIRAGE_DIALECT_MIRAGE_TRANSFORMS_PASSES_TD
