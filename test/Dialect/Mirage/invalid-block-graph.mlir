@@ -297,6 +297,22 @@ func.func @tile_type(%x: tensor<8x16xf16>) -> tensor<8x16xf16> {
 
 // -----
 
+// Tile shapes must agree between producers and consumers: block-level ops
+// check their operands' tile shapes as kernel-level ops check tensors'.
+func.func @tile_shapes(%a: tensor<8x64xf16>, %b: tensor<64x8xf16>) -> tensor<8x8xf16> {
+  %y = mirage.graph_kernel(%a, %b) grid = [1, 1, 1] block = [128] forloop = 1 : (tensor<8x64xf16>, tensor<64x8xf16>) -> tensor<8x8xf16> {
+  ^bb0(%A: tensor<8x64xf16>, %B: tensor<64x8xf16>):
+    %at = mirage.input_iterator %A imap = {} : tensor<8x64xf16> -> !mirage.tile<8x64xf16>
+    %bt = mirage.input_iterator %B imap = {} : tensor<64x8xf16> -> !mirage.tile<64x8xf16>
+    // expected-error @+1 {{'mirage.matmul' op contraction dims differ: lhs is 8x64 (m x k) but rhs is 8x64 (k x n)}}
+    %c = mirage.matmul %at, %at : (!mirage.tile<8x64xf16>, !mirage.tile<8x64xf16>) -> !mirage.tile<8x64xf16>
+    mirage.output_saver %c omap = {} : !mirage.tile<8x64xf16>
+  }
+  return %y : tensor<8x8xf16>
+}
+
+// -----
+
 // Loop-body values reach the epilogue only through accumulators: the body is
 // a region, so its values are not even in scope after the loop.
 func.func @body_value_after_loop(%x: tensor<8xf16>) -> tensor<4xf16> {
