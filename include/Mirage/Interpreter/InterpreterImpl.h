@@ -27,6 +27,8 @@
 
 #include <algorithm>
 #include <array>
+#include <type_traits>
+#include <vector>
 #include <atomic>
 #include <memory>
 
@@ -105,6 +107,15 @@ mapBinary(bool parallel, const Tensor<typename Domain::Scalar> &a,
   return out;
 }
 
+/// Domains with a lazy accumulator for sums of products (Domain::Accumulator,
+/// accumulate, normalize every Domain::kLazySteps, finish) get a faster
+/// matmul.
+template <typename D, typename = void>
+struct HasLazyAccumulator : std::false_type {};
+template <typename D>
+struct HasLazyAccumulator<D, std::void_t<typename D::Accumulator>>
+    : std::true_type {};
+
 /// Batched matmul with broadcast batch dims; f32 (domain) accumulation in
 /// increasing k.
 template <typename Domain>
@@ -143,13 +154,35 @@ Tensor<typename Domain::Scalar> matmul(const Domain &domain, bool parallel,
         Scalar *cMat = out.begin() + batch * m * n;
         int64_t i0 = rb * rowBlock, i1 = std::min(m, i0 + rowBlock);
         int64_t j0 = cb * colBlock, j1 = std::min(n, j0 + colBlock);
-        for (int64_t kk = 0; kk < k; ++kk) {
-          const Scalar *bRow = bMat + kk * n;
-          for (int64_t i = i0; i < i1; ++i) {
-            Scalar aik = aMat[i * k + kk];
-            Scalar *cRow = cMat + i * n;
+        if constexpr (HasLazyAccumulator<Domain>::value) {
+          // The domain sums products lazily and reduces every few steps
+          // (finite fields).
+          int64_t cols = j1 - j0;
+          std::vector<typename Domain::Accumulator> acc((i1 - i0) * cols);
+          for (int64_t kk = 0; kk < k; ++kk) {
+            const Scalar *bRow = bMat + kk * n;
+            for (int64_t i = i0; i < i1; ++i) {
+              Scalar aik = aMat[i * k + kk];
+              auto *accRow = acc.data() + (i - i0) * cols;
+              for (int64_t j = j0; j < j1; ++j)
+                domain.accumulate(accRow[j - j0], aik, bRow[j]);
+            }
+            if ((kk + 1) % Domain::kLazySteps == 0)
+              for (auto &a : acc)
+                domain.normalize(a);
+          }
+          for (int64_t i = i0; i < i1; ++i)
             for (int64_t j = j0; j < j1; ++j)
-              cRow[j] = domain.add(cRow[j], domain.mul(aik, bRow[j]));
+              cMat[i * n + j] = domain.finish(acc[(i - i0) * cols + (j - j0)]);
+        } else {
+          for (int64_t kk = 0; kk < k; ++kk) {
+            const Scalar *bRow = bMat + kk * n;
+            for (int64_t i = i0; i < i1; ++i) {
+              Scalar aik = aMat[i * k + kk];
+              Scalar *cRow = cMat + i * n;
+              for (int64_t j = j0; j < j1; ++j)
+                cRow[j] = domain.add(cRow[j], domain.mul(aik, bRow[j]));
+            }
           }
         }
       });

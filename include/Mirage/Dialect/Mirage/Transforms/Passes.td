@@ -94,4 +94,74 @@ def MirageExpandPredefinedKernels
   let dependentDialects = ["::mlir::mirage::MirageDialect"];
 }
 
+def MirageSuperoptimize : Pass<"mirage-superoptimize", "func::FuncOp"> {
+  let summary = "Search, verify and rank μGraphs; replace the function with the best";
+  let description = [{
+    The superoptimizer. On a function of kernel-level compute ops (run
+    `mirage-decompose` first), it
+
+    1. enumerates, bottom up, the kernel-level ops that can compute the
+       target, keeping only ops whose index-aware abstract expression is a
+       subexpression of the target's modulo Mirage's axioms (an e-graph
+       check), and collects the resulting equivalent kernel graphs;
+    2. for each, enumerates partitions of its ops into graph-defined kernels
+       and their block graphs (grid axes and sizes, for-loop index and
+       range, imaps, fmaps, omaps, accumulators, split reductions), derived
+       from the shapes and the target, ranked by an analytic cost model;
+    3. verifies the best candidates, cheapest first, with random tests over
+       Z_p × Z_q (false-accept probability at most 2^-30) and a float check
+       against the reference interpreter; the first that passes replaces the
+       function's body.
+
+    docs/superoptimizer.md and docs/verification.md describe the search, the
+    cost model and the bound. Results are cached by a hash of the function,
+    the options and the target.
+
+    Before:
+    ```mlir
+    %n = mirage.rms_norm %x normalized_shape = [4096] : tensor<2x4096xf16>
+    %y = mirage.matmul %n, %w
+        : (tensor<2x4096xf16>, tensor<4096x6144xf16>) -> tensor<2x6144xf16>
+    ```
+    After: one `mirage.graph_kernel` whose for-loop walks the hidden dim,
+    accumulating X·W and Σx², and whose epilogue divides by the RMS.
+  }];
+  let options = [
+    Option<"target", "target", "std::string", /*default=*/"\"sm_90a\"",
+           "GPU the cost model ranks kernels for: sm_80 (A100), sm_90a "
+           "(H100), h200">,
+    Option<"maxKernelOps", "max-kernel-ops", "unsigned", /*default=*/"4",
+           "Most kernels in a μGraph">,
+    Option<"maxBlockOps", "max-block-ops", "unsigned", /*default=*/"16",
+           "Most compute ops in one block graph">,
+    Option<"timeBudget", "time-budget", "double", /*default=*/"30.0",
+           "Seconds the search may take; the best μGraph found by then is "
+           "verified and used">,
+    Option<"threads", "threads", "unsigned", /*default=*/"0",
+           "Search threads (0: one per core); the result does not depend on "
+           "it">,
+    Option<"seed", "seed", "uint64_t", /*default=*/"0",
+           "Seed of the verifier's random tests">,
+    Option<"cacheDir", "cache-dir", "std::string", /*default=*/"\"\"",
+           "Directory of cached results (empty: ~/.cache/mirage-mlir; "
+           "'none': no cache)">
+  ];
+  let statistics = [
+    Statistic<"candidatesExplored", "candidates-explored",
+              "Candidate ops and block-graph tilings the search tried">,
+    Statistic<"candidatesPruned", "candidates-pruned",
+              "Candidates rejected by abstract expressions, indices or "
+              "tiling rules">,
+    Statistic<"candidatesVerified", "candidates-verified",
+              "μGraphs that passed verification">,
+    Statistic<"candidatesRejected", "candidates-rejected",
+              "μGraphs that failed verification">,
+    Statistic<"inputCostNs", "input-cost-ns",
+              "Estimated run time of the input, in nanoseconds">,
+    Statistic<"chosenCostNs", "chosen-cost-ns",
+              "Estimated run time of the chosen μGraph, in nanoseconds">
+  ];
+  let dependentDialects = ["::mlir::mirage::MirageDialect"];
+}
+
 #endif // MIRAGE_DIALECT_MIRAGE_TRANSFORMS_PASSES_TD

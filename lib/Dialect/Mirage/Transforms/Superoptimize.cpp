@@ -1,0 +1,317 @@
+//===- Superoptimize.cpp - The μGraph superoptimizer pass -------*- C++ -*-===//
+//
+// Part of the Mirage for MLIR project, under the Apache License v2.0 with LLVM
+// Exceptions. See LICENSE for license information.
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
+//
+//===----------------------------------------------------------------------===//
+//
+// Drives the search (AlgebraicSearch, FusionSearch), the verifier
+// (EquivalenceChecker) and the cache; the parts live in MirageSearch and
+// MirageVerify.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Mirage/Dialect/Mirage/IR/MirageOps.h"
+#include "Mirage/Dialect/Mirage/Transforms/Passes.h"
+#include "Mirage/Search/AlgebraicSearch.h"
+#include "Mirage/Search/FusionSearch.h"
+#include "Mirage/Search/KernelGraph.h"
+#include "Mirage/Search/Materialize.h"
+#include "Mirage/Target/GpuTarget.h"
+#include "Mirage/Verify/Equivalence.h"
+
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/IRMapping.h"
+#include "mlir/IR/Verifier.h"
+#include "mlir/Parser/Parser.h"
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/SHA256.h"
+#include "llvm/Support/ThreadPool.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <chrono>
+#include <cmath>
+
+#define DEBUG_TYPE "mirage-superoptimize"
+
+namespace mlir {
+namespace mirage {
+#define GEN_PASS_DEF_MIRAGESUPEROPTIMIZE
+#include "Mirage/Dialect/Mirage/Transforms/Passes.h.inc"
+} // namespace mirage
+} // namespace mlir
+
+using namespace mlir;
+using namespace mlir::mirage;
+using namespace mlir::mirage::search;
+
+/// Bumped whenever the search or the IR changes what a cached result means.
+static constexpr llvm::StringLiteral kCacheVersion = "mirage-superoptimize-1";
+
+namespace {
+
+int64_t countKernels(func::FuncOp func) {
+  int64_t n = 0;
+  for (Operation &op : func.getBody().front())
+    n += !isa<func::ReturnOp>(op);
+  return n;
+}
+
+struct MirageSuperoptimizePass
+    : mirage::impl::MirageSuperoptimizeBase<MirageSuperoptimizePass> {
+  using Base::Base;
+
+  void runOnOperation() override;
+
+private:
+  std::string cacheDirectory();
+  std::string cacheKey(func::FuncOp func);
+  /// Replaces `func`'s body with the cached one, if a valid entry exists.
+  bool loadFromCache(func::FuncOp func, StringRef path);
+  void storeInCache(func::FuncOp func, StringRef path);
+};
+
+} // namespace
+
+std::string MirageSuperoptimizePass::cacheDirectory() {
+  if (cacheDir == "none")
+    return "";
+  if (!cacheDir.empty())
+    return cacheDir;
+  SmallString<256> dir;
+  if (!llvm::sys::path::cache_directory(dir))
+    return "";
+  llvm::sys::path::append(dir, "mirage-mlir");
+  return std::string(dir);
+}
+
+std::string MirageSuperoptimizePass::cacheKey(func::FuncOp func) {
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  os << kCacheVersion << "\n"
+     << lookupGpuTarget(target)->name << " " << maxKernelOps << " "
+     << maxBlockOps << " " << seed << "\n";
+  // The function without its name or locations, in generic form.
+  OpPrintingFlags flags;
+  flags.printGenericOpForm();
+  func.getFunctionType().print(os);
+  for (unsigned i = 0; i < func.getNumArguments(); ++i)
+    if (DictionaryAttr attrs = func.getArgAttrDict(i))
+      attrs.print(os);
+  for (Operation &op : func.getBody().front())
+    op.print(os, flags);
+  std::array<uint8_t, 32> hash = llvm::SHA256::hash(
+      ArrayRef<uint8_t>(reinterpret_cast<const uint8_t *>(text.data()),
+                        text.size()));
+  return llvm::toHex(hash, /*LowerCase=*/true);
+}
+
+bool MirageSuperoptimizePass::loadFromCache(func::FuncOp func,
+                                            StringRef path) {
+  if (!llvm::sys::fs::exists(path))
+    return false;
+  auto warnCorrupt = [&](const Twine &why) {
+    func.emitWarning() << "ignoring corrupt cache entry '" << path
+                       << "': " << why;
+    return false;
+  };
+  // Parse quietly: a corrupt entry is reported as a warning, not errors.
+  std::string errors;
+  OwningOpRef<ModuleOp> cached;
+  {
+    ScopedDiagnosticHandler handler(func.getContext(), [&](Diagnostic &diag) {
+      errors += diag.str();
+      return success();
+    });
+    cached = parseSourceFile<ModuleOp>(path, ParserConfig(func.getContext()));
+  }
+  if (!cached)
+    return warnCorrupt("it does not parse" +
+                       (errors.empty() ? std::string() : ": " + errors));
+  auto funcs = llvm::to_vector(cached->getOps<func::FuncOp>());
+  if (funcs.size() != 1 || funcs[0].isExternal())
+    return warnCorrupt("it does not hold exactly one function");
+  func::FuncOp entry = funcs[0];
+  if (entry.getFunctionType() != func.getFunctionType())
+    return warnCorrupt("its function type does not match");
+  {
+    ScopedDiagnosticHandler handler(func.getContext(), [&](Diagnostic &diag) {
+      errors += diag.str();
+      return success();
+    });
+    if (failed(verify(entry)))
+      return warnCorrupt("it does not verify: " + errors);
+  }
+  // Swap the bodies, mapping the cached arguments to ours.
+  Block &body = func.getBody().front();
+  SmallVector<Operation *> old;
+  for (Operation &op : body)
+    old.push_back(&op);
+  IRMapping mapping;
+  mapping.map(entry.getArguments(), func.getArguments());
+  OpBuilder b = OpBuilder::atBlockEnd(&body);
+  for (Operation &op : entry.getBody().front())
+    b.clone(op, mapping);
+  for (Operation *op : llvm::reverse(old)) {
+    op->dropAllUses();
+    op->erase();
+  }
+  return true;
+}
+
+void MirageSuperoptimizePass::storeInCache(func::FuncOp func, StringRef path) {
+  SmallString<256> dir = llvm::sys::path::parent_path(path);
+  if (llvm::sys::fs::create_directories(dir))
+    return;
+  // Write to a temporary file and rename, so readers never see half an entry.
+  SmallString<256> temp;
+  int fd;
+  if (llvm::sys::fs::createUniqueFile(Twine(path) + ".tmp-%%%%%%", fd, temp))
+    return;
+  {
+    llvm::raw_fd_ostream os(fd, /*shouldClose=*/true);
+    os << "// mirage-superoptimize cache entry (" << kCacheVersion << ")\n";
+    func.print(os);
+    os << "\n";
+  }
+  if (llvm::sys::fs::rename(temp, path))
+    llvm::sys::fs::remove(temp);
+}
+
+void MirageSuperoptimizePass::runOnOperation() {
+  func::FuncOp func = getOperation();
+  if (func.isExternal() || !func.getBody().hasOneBlock())
+    return;
+  bool hasMirage = false;
+  for (Operation &op : func.getBody().front())
+    hasMirage |= isa_and_nonnull<MirageDialect>(op.getDialect());
+  if (!hasMirage)
+    return;
+  const GpuTarget *gpu = lookupGpuTarget(target);
+  if (!gpu) {
+    func.emitError() << "unknown target '" << target
+                     << "'; expected one of " << getGpuTargetNames();
+    return signalPassFailure();
+  }
+  if (timeBudget < 0) {
+    func.emitError("time-budget must not be negative");
+    return signalPassFailure();
+  }
+  auto start = std::chrono::steady_clock::now();
+  auto elapsed = [&] {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() -
+                                         start)
+        .count();
+  };
+  auto expired = [&] { return elapsed() > timeBudget; };
+
+  // The cache.
+  std::string dir = cacheDirectory();
+  std::string cachePath;
+  if (!dir.empty()) {
+    SmallString<256> path(dir);
+    llvm::sys::path::append(path, cacheKey(func) + ".mlir");
+    cachePath = std::string(path);
+    if (loadFromCache(func, cachePath)) {
+      emitRemark(func.getLoc()) << "mirage-superoptimize: @" << func.getName()
+                        << ": reused the μGraph cached in '" << cachePath
+                        << "' (" << countKernels(func) << " kernels)";
+      return;
+    }
+  }
+  int64_t inputKernels = countKernels(func);
+
+  // Stage 1: the kernel-level ops that can compute the target.
+  EGraph graph;
+  FailureOr<KernelGraph> target = analyzeKernelGraph(func, graph);
+  if (failed(target))
+    return signalPassFailure();
+  graph.saturate();
+  SearchCounters counters;
+  AlgebraicSearch algebra(*target, graph, counters);
+  algebra.run(expired);
+  unsigned maxOps = std::max<unsigned>(12, target->ops.size() + 4);
+  std::vector<KernelGraph> derivations =
+      algebra.enumerateDerivations(maxOps, /*maxCount=*/48);
+
+  // Stage 2: kernels and block graphs of each, in parallel.
+  FusionSearchOptions fusionOptions;
+  fusionOptions.maxKernels = maxKernelOps;
+  fusionOptions.maxBlockOps = maxBlockOps;
+  FusionSearch fusion(*gpu, fusionOptions, counters);
+  std::optional<Plan> unfused = fusion.planUnfused(*target);
+  double inputSeconds =
+      unfused ? unfused->seconds : std::numeric_limits<double>::infinity();
+  if (unfused)
+    fusion.addPlan(*unfused);
+  {
+    llvm::DefaultThreadPool pool(llvm::hardware_concurrency(threads));
+    for (const KernelGraph &derivation : derivations)
+      pool.async([&, &derivation] { fusion.search(derivation, expired); });
+    pool.wait();
+  }
+  std::vector<Plan> plans = fusion.takeBest(/*n=*/8);
+  candidatesExplored += counters.explored;
+  candidatesPruned += counters.pruned;
+  double searchSeconds = elapsed();
+
+  // Stage 3: verify, cheapest first.
+  EquivalenceOptions verifyOptions;
+  verifyOptions.seed = seed;
+  FailureOr<std::unique_ptr<EquivalenceChecker>> checker =
+      EquivalenceChecker::create(func, verifyOptions);
+  if (failed(checker))
+    return signalPassFailure();
+  const Plan *chosen = nullptr;
+  EquivalenceReport chosenReport;
+  for (const Plan &plan : plans) {
+    if (chosen)
+      break;
+    OwningOpRef<ModuleOp> scratch = ModuleOp::create(func.getLoc());
+    auto candidate = cast<func::FuncOp>(func->clone());
+    scratch->push_back(candidate);
+    if (failed(materializePlan(plan, candidate)) ||
+        failed(verify(candidate))) {
+      ++candidatesRejected;
+      continue;
+    }
+    FailureOr<EquivalenceReport> report = (*checker)->check(candidate);
+    if (failed(report))
+      return signalPassFailure();
+    if (!report->equivalent) {
+      ++candidatesRejected;
+      emitRemark(func.getLoc()) << "mirage-superoptimize: rejected a candidate ("
+                        << plan.describe() << "): " << report->reason;
+      continue;
+    }
+    ++candidatesVerified;
+    chosen = &plan;
+    chosenReport = *report;
+  }
+  inputCostNs = std::llround(inputSeconds * 1e9);
+  if (!chosen) {
+    func.emitWarning() << "mirage-superoptimize: no μGraph was verified "
+                          "within the budget; keeping the input";
+    return;
+  }
+  chosenCostNs = std::llround(chosen->seconds * 1e9);
+  if (failed(materializePlan(*chosen, func)))
+    return signalPassFailure();
+
+  emitRemark(func.getLoc()) << llvm::formatv(
+      "mirage-superoptimize: @{0}: {1} kernel(s) instead of {2}, estimated "
+      "{3:f1} us instead of {4:f1} us on {5}; verified by {6} finite-field "
+      "tests (false accept <= 2^{7:f0}) and a float check (max rel. error "
+      "{8:e1}); search {9:f2} s, total {10:f2} s: {11}",
+      func.getName(), chosen->kernels.size(), inputKernels,
+      chosen->seconds * 1e6, inputSeconds * 1e6, gpu->device,
+      chosenReport.fieldTests, chosenReport.log2Bound,
+      chosenReport.maxRelativeError, searchSeconds, elapsed(),
+      chosen->describe());
+  if (!cachePath.empty())
+    storeInCache(func, cachePath);
+}
