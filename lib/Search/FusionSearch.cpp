@@ -361,6 +361,10 @@ SmallVector<int64_t> tileOptions(int64_t extent) {
   return options;
 }
 
+/// Tilings of one structure (split indices and loop index) are all tried
+/// when there are at most this many; beyond, coordinate descent picks them.
+constexpr double kExhaustiveTilings = 4096;
+
 } // namespace
 
 namespace {
@@ -484,17 +488,50 @@ tileGroup(const GpuTarget &target, const KernelGraph &g, const Group &group,
         if (loop >= 0)
           vars.back().tiles = tileOptions(g.indexExtents[loop]);
 
-        // Structural check with the finest split: if no sizes are valid
-        // for this structure, the others are not either.
         auto costOf = [&](ArrayRef<Variable> vs) {
           std::optional<Tiling> t = build(vs);
           if (!t)
             return std::numeric_limits<double>::infinity();
           return consider(*t);
         };
-        // Coordinate descent from two starting points: tiles near 64 and
-        // near 16 elements per cut index.
+        // Whether a tiling is valid depends on the structure only (every
+        // split cuts its index into at least two parts, every loop runs at
+        // least twice, and tile extents divide), so one check rejects a
+        // structure for all its sizes. The probe splits as little and loops
+        // as much as possible, so it builds if any tiling does.
+        {
+          for (Variable &v : vars)
+            v.choice = v.isLoop ? 0 : v.tiles.size() - 1;
+          std::optional<Tiling> probe = build(vars);
+          if (!probe ||
+              !evaluate(g, group, inputLayouts, *probe).valid) {
+            ++counters.explored;
+            ++counters.pruned;
+            continue;
+          }
+        }
+        // Few combinations: try them all. Otherwise coordinate descent from
+        // two starting points: tiles near 64 and near 16 elements per cut
+        // index.
+        double combinations = 1;
+        for (const Variable &v : vars)
+          combinations *= v.tiles.size();
+        if (combinations <= kExhaustiveTilings) {
+          std::function<void(unsigned)> enumerate = [&](unsigned k) {
+            if (k == vars.size()) {
+              costOf(vars);
+              return;
+            }
+            for (unsigned c = 0; c < vars[k].tiles.size(); ++c) {
+              vars[k].choice = c;
+              enumerate(k + 1);
+            }
+          };
+          enumerate(0);
+        }
         for (int64_t start : {int64_t(64), int64_t(16)}) {
+          if (combinations <= kExhaustiveTilings)
+            break;
           for (Variable &v : vars) {
             unsigned bestChoice = 0;
             for (unsigned c = 0; c < v.tiles.size(); ++c)

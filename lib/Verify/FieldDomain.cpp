@@ -57,8 +57,7 @@ static uint64_t splitMix64(uint64_t x) {
   return x ^ (x >> 31);
 }
 
-FieldDomain::FieldDomain(uint64_t seed, ExpMode mode)
-    : fp(kFieldP), fq(kFieldQ), mode(mode) {
+FieldDomain::FieldDomain(uint64_t seed) : fp(kFieldP), fq(kFieldQ) {
   uint64_t state = splitMix64(seed ^ 0x6d69726167652d76ull);
   for (unsigned i = 0; i < 16; i += 8) {
     state = splitMix64(state);
@@ -87,7 +86,7 @@ FieldDomain::FieldDomain(uint64_t seed, ExpMode mode)
 }
 
 FieldDomain::FieldDomain(const FieldDomain &other)
-    : fp(other.fp), fq(other.fq), mode(other.mode), omega(other.omega),
+    : fp(other.fp), fq(other.fq), omega(other.omega),
       key(other.key), inputSeed(other.inputSeed),
       omegaTable(other.omegaTable), degenerate(other.degenerate.load()) {}
 
@@ -99,29 +98,41 @@ uint64_t FieldDomain::omegaPower(uint64_t e) const {
   return result;
 }
 
+/// The p and q components of a uniform random value from two 64-bit words:
+/// the top 62 (61) bits, used when below p (q). Returns false (redraw) with
+/// probability below 2^-47, since 2^62 − p and 2^61 − q are about 2^13.
+/// Any residue is as good as another in Montgomery form, so the bits are
+/// used as Montgomery representations directly.
+static bool uniformPair(uint64_t a, uint64_t b, FieldValue &out) {
+  out.p = a >> 2;
+  out.q = b >> 3;
+  return out.p < kFieldP && out.q < kFieldQ;
+}
+
 FieldValue FieldDomain::oracle(uint8_t function, Scalar x, Scalar y,
                                uint64_t tweak) const {
-  uint8_t input[41];
+  uint8_t input[42];
   input[0] = function;
   std::memcpy(input + 1, &x.p, 8);
   std::memcpy(input + 9, &x.q, 8);
   std::memcpy(input + 17, &y.p, 8);
   std::memcpy(input + 25, &y.q, 8);
   std::memcpy(input + 33, &tweak, 8);
-  uint8_t out[16];
   const uint8_t(&k)[16] = *reinterpret_cast<const uint8_t(*)[16]>(key.data());
-  llvm::getSipHash_2_4_128(llvm::ArrayRef<uint8_t>(input, sizeof(input)), k,
-                           out);
-  unsigned __int128 h;
-  std::memcpy(&h, out, 16);
-  // 128 random bits reduced mod a 62-bit prime: bias below 2^-66.
-  return {static_cast<uint64_t>(h % kFieldP),
-          static_cast<uint64_t>((h >> 3) % kFieldQ)};
+  FieldValue result;
+  for (uint8_t attempt = 0;; ++attempt) {
+    input[41] = attempt;
+    uint8_t out[16];
+    llvm::getSipHash_2_4_128(llvm::ArrayRef<uint8_t>(input, sizeof(input)), k,
+                             out);
+    uint64_t words[2];
+    std::memcpy(words, out, 16);
+    if (uniformPair(words[0], words[1], result))
+      return result;
+  }
 }
 
 FieldValue FieldDomain::exp(Scalar x) const {
-  if (mode == ExpMode::RandomOracle)
-    return oracle(kExp, x);
   FieldValue result = oracle(kExp, x);
   result.p = omegaPower(fq.toInteger(x.q));
   return result;
@@ -188,9 +199,13 @@ FieldValue FieldDomain::constant(double value) const {
 FieldValue FieldDomain::randomInput(unsigned arg, uint64_t i) const {
   uint64_t stream = splitMix64(inputSeed ^ (uint64_t(arg) << 40));
   uint64_t a = splitMix64(stream + 2 * i), b = splitMix64(stream + 2 * i + 1);
-  unsigned __int128 h = (static_cast<unsigned __int128>(a) << 64) | b;
-  return {fp.fromInteger(static_cast<uint64_t>(h % kFieldP)),
-          fq.fromInteger(static_cast<uint64_t>((h >> 2) % kFieldQ))};
+  FieldValue result;
+  // A redraw (probability < 2^-47) remixes the words.
+  while (!uniformPair(a, b, result)) {
+    a = splitMix64(a);
+    b = splitMix64(b);
+  }
+  return result;
 }
 
 LogicalResult FieldDomain::checkSupported(Operation *op) const {

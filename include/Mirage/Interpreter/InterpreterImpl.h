@@ -137,8 +137,10 @@ Tensor<typename Domain::Scalar> matmul(const Domain &domain, bool parallel,
       getBroadcastStrides(b.getShape().drop_back(2), batchShape);
 
   // Tasks: (batch, block of rows, block of columns). Within a task, each row
-  // of B is loaded once and applied to every row of the block.
-  constexpr int64_t rowBlock = 16, colBlock = 512;
+  // of B is loaded once and applied to every row of the block. Lazy
+  // accumulators are 32 bytes: 16 x 64 of them fill half an L1 cache.
+  constexpr int64_t rowBlock = 16;
+  constexpr int64_t colBlock = HasLazyAccumulator<Domain>::value ? 64 : 512;
   int64_t rowBlocks = (m + rowBlock - 1) / rowBlock;
   int64_t colBlocks = (n + colBlock - 1) / colBlock;
   forRange(

@@ -54,6 +54,17 @@ public:
   explicit Tensor(ArrayRef<int64_t> shape, T fill = T())
       : shape(shape.begin(), shape.end()),
         data(mirage::getNumElements(shape), fill) {}
+  // Moves must be noexcept, or std::vector<Tensor> copies whole tensors when
+  // it grows (SmallVector's move constructor is not declared noexcept).
+  Tensor(const Tensor &) = default;
+  Tensor(Tensor &&other) noexcept
+      : shape(std::move(other.shape)), data(std::move(other.data)) {}
+  Tensor &operator=(const Tensor &) = default;
+  Tensor &operator=(Tensor &&other) noexcept {
+    shape = std::move(other.shape);
+    data = std::move(other.data);
+    return *this;
+  }
   Tensor(ArrayRef<int64_t> shape, std::vector<T> values)
       : shape(shape.begin(), shape.end()), data(std::move(values)) {
     assert(static_cast<int64_t>(data.size()) == mirage::getNumElements(shape) &&

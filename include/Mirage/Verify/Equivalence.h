@@ -10,10 +10,9 @@
 // reference kernel graph:
 //
 //  1. finite-field tests (FieldDomain): both programs are evaluated on the
-//     same random inputs in Z_p × Z_q and must agree exactly. Tests use
-//     homomorphic exp (Mirage's construction) and random-oracle exp; enough
-//     of each run that the false-accept probability, bounded per test by
-//     estimateTestBound (docs/verification.md), is at most 2^-30;
+//     same random inputs in Z_p × Z_q and must agree exactly. Enough
+//     independent tests run that the false-accept probability, bounded per
+//     test by log2FalseAccept (docs/verification.md), is at most 2^-30;
 //  2. a float check: both run in f32 (results rounded to their element
 //     types) on random inputs drawn as mirage-run draws them, and must agree
 //     within mirage-run's default tolerance, without NaN or Inf. This rejects
@@ -27,6 +26,7 @@
 
 #include "Mirage/Interpreter/Tensor.h"
 #include "Mirage/Verify/FieldDomain.h"
+#include "Mirage/Verify/TestBound.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 
@@ -37,31 +37,12 @@
 namespace mlir {
 namespace mirage {
 
-/// The bound on one finite-field test of a kernel graph against an
-/// equivalent-looking candidate, from the reference's structure (see
-/// docs/verification.md for the derivation).
-struct TestBound {
-  /// Degree of an output element's numerator and denominator, as a rational
-  /// function of the inputs and of the outputs of non-polynomial functions.
-  int64_t numeratorDegree = 0, denominatorDegree = 0;
-  /// Applications of non-polynomial functions (exp, sqrt, ...) an output
-  /// element depends on, and the largest degree of their arguments.
-  double functionApplications = 0;
-  int64_t argumentDegree = 0;
-  /// log2 of the bound on the probability that one test accepts a wrong
-  /// candidate.
-  double log2PerTest = 0;
-};
-
-/// Computes the per-test bound of `reference` (kernel-level ops only).
-FailureOr<TestBound> estimateTestBound(func::FuncOp reference);
-
 struct EquivalenceOptions {
   uint64_t seed = 0;
   /// The largest acceptable false-accept probability, as log2.
   double log2Target = -30;
-  /// Tests of each exp mode, at least.
-  unsigned minTestsPerMode = 1;
+  /// Finite-field tests per candidate, at least.
+  unsigned minTests = 1;
 };
 
 struct EquivalenceReport {
@@ -69,7 +50,7 @@ struct EquivalenceReport {
   /// Why the candidate was rejected, if it was.
   std::string reason;
   unsigned fieldTests = 0;
-  /// log2 of the false-accept bound of all tests together.
+  /// log2 of the false-accept bound of the tests together.
   double log2Bound = 0;
   /// The float check: max |candidate − reference| / max |reference| over the
   /// outputs.
@@ -80,28 +61,38 @@ struct EquivalenceReport {
 /// fingerprints and float outputs across candidates.
 class EquivalenceChecker {
 public:
-  /// Fails, with a diagnostic, if the reference cannot be evaluated in the
-  /// field (ops outside the fragment).
+  /// `reference` must stay alive while the checker is used;
+  /// `referenceDegrees` is its structure (analyzeProgramDegrees). Fails, with
+  /// a diagnostic, if the reference cannot be evaluated in the field (ops
+  /// outside the fragment).
   static FailureOr<std::unique_ptr<EquivalenceChecker>>
-  create(func::FuncOp reference, EquivalenceOptions options);
+  create(func::FuncOp reference, const ProgramDegrees &referenceDegrees,
+         EquivalenceOptions options);
 
-  /// Compares a candidate with the reference signature. Evaluation errors
-  /// (unsupported ops in the candidate) emit a diagnostic and fail; a
-  /// mismatch is a report with equivalent = false.
-  FailureOr<EquivalenceReport> check(func::FuncOp candidate);
+  /// Compares a candidate with the reference. `candidateDegrees` is the
+  /// structure of the kernel-level program the candidate implements (for a
+  /// μGraph, the derivation it was built from); it decides how many tests
+  /// run. Evaluation errors (unsupported ops in the candidate) emit a
+  /// diagnostic and fail; a mismatch is a report with equivalent = false.
+  FailureOr<EquivalenceReport> check(func::FuncOp candidate,
+                                     const ProgramDegrees &candidateDegrees);
 
-  const TestBound &getTestBound() const { return bound; }
-  /// Field tests per candidate.
-  unsigned getNumTests() const { return tests.size(); }
+  /// The finite-field tests a candidate of this structure needs.
+  unsigned getNumTests(const ProgramDegrees &candidateDegrees) const;
 
   ~EquivalenceChecker();
 
 private:
   EquivalenceChecker() = default;
   struct Test;
+  /// Runs test `index` on `candidate`: the reference's outputs are computed
+  /// (on the same inputs) and kept the first time.
+  FailureOr<SmallVector<Tensor<FieldValue>>>
+  runTest(unsigned index, func::FuncOp candidate, bool &degenerate);
+
   func::FuncOp reference;
+  ProgramDegrees referenceDegrees;
   EquivalenceOptions options;
-  TestBound bound;
   std::vector<std::unique_ptr<Test>> tests;
   std::vector<Tensor<float>> floatInputs, floatReference;
 };

@@ -12,8 +12,10 @@
 //  - +, −, ·, / act on both components (division by zero marks the test
 //    degenerate; it is then repeated with fresh randomness).
 //  - exp(x) = ω^(x_q) in Z_p, with ω of order q, so exp(a + b) =
-//    exp(a)·exp(b); its Z_q component is a random function of x (LAX programs
-//    never take exp of an exp).
+//    exp(a)·exp(b) there; its Z_q component is a random function of x (LAX
+//    programs never take exp of an exp). The Z_q components of all values
+//    thus form a random-oracle test of their own, which is what the
+//    false-accept bound of docs/verification.md rests on.
 //  - Every other non-polynomial function (sqrt, silu, gelu, relu, sigmoid,
 //    clamp, pow) is a consistent random function of its argument pair:
 //    SipHash-2-4 with a per-test key (Aumasson and Bernstein, 2012). rsqrt is
@@ -112,23 +114,13 @@ struct FieldValue {
   bool operator!=(const FieldValue &other) const { return !(*this == other); }
 };
 
-/// How exp is fingerprinted.
-enum class ExpMode {
-  /// exp(x) = ω^(x_q): the exp homomorphism holds (Mirage's construction).
-  Homomorphic,
-  /// exp is a random function like the others: weaker (exp(a+b) ≠
-  /// exp(a)·exp(b)) but every function is then a random oracle, which is what
-  /// the rigorous bound of docs/verification.md assumes.
-  RandomOracle,
-};
-
 /// The interpreter's value domain for one equivalence test.
 class FieldDomain {
 public:
   using Scalar = FieldValue;
 
-  /// A domain whose randomness (ω, oracle keys) derives from `seed`.
-  FieldDomain(uint64_t seed, ExpMode mode);
+  /// A domain whose randomness (ω, oracle key, inputs) derives from `seed`.
+  explicit FieldDomain(uint64_t seed);
   FieldDomain(const FieldDomain &other);
 
   Scalar constant(double value) const;
@@ -214,7 +206,6 @@ private:
   uint64_t omegaPower(uint64_t e) const;
 
   PrimeField fp, fq;
-  ExpMode mode;
   uint64_t omega;
   std::array<uint8_t, 16> key;
   uint64_t inputSeed;

@@ -251,10 +251,19 @@ void MirageSuperoptimizePass::runOnOperation() {
   {
     llvm::DefaultThreadPool pool(llvm::hardware_concurrency(threads));
     for (const KernelGraph &derivation : derivations)
-      pool.async([&, &derivation] { fusion.search(derivation, expired); });
+      pool.async([&] { fusion.search(derivation, expired); });
     pool.wait();
   }
-  std::vector<Plan> plans = fusion.takeBest(/*n=*/8);
+  std::vector<Plan> plans =
+      fusion.takeBest(std::max<unsigned>(8, listCandidates));
+  for (auto [i, plan] : llvm::enumerate(plans)) {
+    if (i >= listCandidates)
+      break;
+    emitRemark(func.getLoc()) << llvm::formatv(
+        "mirage-superoptimize: candidate {0}: {1} kernel(s), estimated "
+        "{2:f2} us: {3}",
+        i, plan.kernels.size(), plan.seconds * 1e6, plan.describe());
+  }
   candidatesExplored += counters.explored;
   candidatesPruned += counters.pruned;
   double searchSeconds = elapsed();
@@ -263,7 +272,8 @@ void MirageSuperoptimizePass::runOnOperation() {
   EquivalenceOptions verifyOptions;
   verifyOptions.seed = seed;
   FailureOr<std::unique_ptr<EquivalenceChecker>> checker =
-      EquivalenceChecker::create(func, verifyOptions);
+      EquivalenceChecker::create(func, analyzeProgramDegrees(*target),
+                                 verifyOptions);
   if (failed(checker))
     return signalPassFailure();
   const Plan *chosen = nullptr;
@@ -279,7 +289,7 @@ void MirageSuperoptimizePass::runOnOperation() {
       ++candidatesRejected;
       continue;
     }
-    FailureOr<EquivalenceReport> report = (*checker)->check(candidate);
+    FailureOr<EquivalenceReport> report = (*checker)->check(candidate, analyzeProgramDegrees(plan.graph));
     if (failed(report))
       return signalPassFailure();
     if (!report->equivalent) {
@@ -304,14 +314,17 @@ void MirageSuperoptimizePass::runOnOperation() {
 
   emitRemark(func.getLoc()) << llvm::formatv(
       "mirage-superoptimize: @{0}: {1} kernel(s) instead of {2}, estimated "
-      "{3:f1} us instead of {4:f1} us on {5}; verified by {6} finite-field "
-      "tests (false accept <= 2^{7:f0}) and a float check (max rel. error "
-      "{8:e1}); search {9:f2} s, total {10:f2} s: {11}",
+      "{3:f1} us instead of {4:f1} us on {5}; {6} derivation(s), {7} "
+      "candidates explored, {8} pruned, {9} rejected by verification; "
+      "verified by {10} finite-field test(s) (false accept <= 2^{11:f0}) and "
+      "a float check (max rel. error {12:e1}); search {13:f2} s, total "
+      "{14:f2} s: {15}",
       func.getName(), chosen->kernels.size(), inputKernels,
       chosen->seconds * 1e6, inputSeconds * 1e6, gpu->device,
-      chosenReport.fieldTests, chosenReport.log2Bound,
-      chosenReport.maxRelativeError, searchSeconds, elapsed(),
-      chosen->describe());
+      derivations.size(), counters.explored.load(), counters.pruned.load(),
+      static_cast<uint64_t>(candidatesRejected), chosenReport.fieldTests,
+      chosenReport.log2Bound, chosenReport.maxRelativeError, searchSeconds,
+      elapsed(), chosen->describe());
   if (!cachePath.empty())
     storeInCache(func, cachePath);
 }

@@ -144,7 +144,11 @@ def MirageSuperoptimize : Pass<"mirage-superoptimize", "func::FuncOp"> {
            "Seed of the verifier's random tests">,
     Option<"cacheDir", "cache-dir", "std::string", /*default=*/"\"\"",
            "Directory of cached results (empty: ~/.cache/mirage-mlir; "
-           "'none': no cache)">
+           "'none': no cache)">,
+    Option<"listCandidates", "list-candidates", "unsigned", /*default=*/"0",
+           "Also emit a remark for each of the this many cheapest candidates "
+           "(kernels, tilings, estimated cost), to show what the chosen one "
+           "beat">
   ];
   let statistics = [
     Statistic<"candidatesExplored", "candidates-explored",
