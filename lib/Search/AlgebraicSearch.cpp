@@ -75,8 +75,9 @@ void AlgebraicSearch::tryOp(const OpSpec &spec, ArrayRef<unsigned> operands) {
   TensorInfo result;
   // Indices must already agree: the search never identifies two indices the
   // target keeps apart.
-  if (failed(spec.inferResult(infos, [](int a, int b) { return a == b; },
-                              result.shape, result.indices))) {
+  if (failed(spec.inferResult(
+          infos, [](int a, int b) { return a == b; }, result.shape,
+          result.indices))) {
     ++counters.pruned;
     return;
   }
@@ -242,10 +243,9 @@ AlgebraicSearch::enumerateDerivations(unsigned maxOps,
   auto countOps = [](const std::vector<int> &c) {
     return llvm::count_if(c, [](int e) { return e >= 0; });
   };
-  std::stable_sort(found.begin(), found.end(),
-                   [&](const auto &a, const auto &b) {
-                     return countOps(a) < countOps(b);
-                   });
+  std::stable_sort(
+      found.begin(), found.end(),
+      [&](const auto &a, const auto &b) { return countOps(a) < countOps(b); });
   for (const std::vector<int> &edges : found) {
     if (result.size() >= maxCount)
       break;

@@ -25,8 +25,7 @@ KernelCost mlir::mirage::search::estimateKernel(const GpuTarget &target,
                                                 const KernelWork &work) {
   KernelCost cost;
   if (work.sharedMemoryBytes > target.sharedMemoryPerBlock ||
-      work.threadsPerBlock > target.maxThreadsPerBlock ||
-      work.numBlocks < 1) {
+      work.threadsPerBlock > target.maxThreadsPerBlock || work.numBlocks < 1) {
     cost.feasible = false;
     cost.seconds = std::numeric_limits<double>::infinity();
     return cost;
@@ -57,8 +56,8 @@ KernelCost mlir::mirage::search::estimateKernel(const GpuTarget &target,
   double computeFraction = activeSMs / target.numSMs;
 
   double bytes = work.bytesRead + work.bytesWritten;
-  cost.memorySeconds = bytes / (target.hbmBytesPerSecond * bandwidthFraction) *
-                       quantization;
+  cost.memorySeconds =
+      bytes / (target.hbmBytesPerSecond * bandwidthFraction) * quantization;
   double tensorSeconds =
       work.tensorCoreFlops /
       (target.tensorCoreFlops * kTensorCoreEfficiency * computeFraction);

@@ -252,10 +252,9 @@ std::string EGraph::toString(EClassId id) const {
         default:
           break;
         }
-        static const char *names[] = {"var",  "const", "add",  "mul",
-                                      "div",  "sum",   "exp",  "sqrt",
-                                      "silu", "gelu",  "relu", "sigmoid",
-                                      "clamp", "pow"};
+        static const char *names[] = {
+            "var",  "const", "add",  "mul",  "div",     "sum",   "exp",
+            "sqrt", "silu",  "gelu", "relu", "sigmoid", "clamp", "pow"};
         os << names[static_cast<int>(node.kind)];
         args();
       };
@@ -279,8 +278,7 @@ struct Rewrite {
 
 bool EGraph::saturate(const SaturationLimits &limits) {
   rebuild();
-  for (unsigned iteration = 0; iteration < limits.maxIterations;
-       ++iteration) {
+  for (unsigned iteration = 0; iteration < limits.maxIterations; ++iteration) {
     std::vector<Rewrite> rewrites;
     auto nodesOf = [&](EClassId c) { return getNodes(c); };
     auto isNot = [&](int index, EClassId c) {
@@ -343,9 +341,8 @@ bool EGraph::saturate(const SaturationLimits &limits) {
               if (m.kind == K::Div) {
                 EClassId x = m.children[0], y = m.children[1];
                 rewrites.push_back({id, [=](EGraph &g) {
-                                      return g.binary(K::Div,
-                                                      g.binary(K::Mul, a, x),
-                                                      y);
+                                      return g.binary(
+                                          K::Div, g.binary(K::Mul, a, x), y);
                                     }});
               }
               // a·Σ_i x -> Σ_i a·x when a does not depend on i.
@@ -379,9 +376,8 @@ bool EGraph::saturate(const SaturationLimits &limits) {
                   EClassId c = m1.children[1], x = m1.children[0],
                            y = m2.children[0];
                   rewrites.push_back({id, [=](EGraph &g) {
-                                        return g.binary(K::Div,
-                                                        g.binary(K::Add, x, y),
-                                                        c);
+                                        return g.binary(
+                                            K::Div, g.binary(K::Add, x, y), c);
                                       }});
                 }
                 // Σ_i x + Σ_i y -> Σ_i (x + y).
@@ -514,9 +510,8 @@ std::optional<EClassId> ExprBuilder::constant(double value) {
 
 std::optional<EClassId> ExprBuilder::clamp(double lo, double hi,
                                            std::optional<EClassId> a) {
-  std::optional<int64_t> payload = insert
-                                       ? graph.internClampBounds(lo, hi)
-                                       : graph.findClampBounds(lo, hi);
+  std::optional<int64_t> payload =
+      insert ? graph.internClampBounds(lo, hi) : graph.findClampBounds(lo, hi);
   if (!payload)
     return std::nullopt;
   return node(ExprKind::Clamp, *payload, {a});

@@ -87,7 +87,8 @@ Group makeGroup(const KernelGraph &g, uint64_t mask) {
     unsigned t = g.ops[i].result;
     bool escapes = llvm::is_contained(g.outputs, t);
     for (unsigned j = 0; j < g.ops.size() && !escapes; ++j)
-      if (!(mask & (uint64_t(1) << j)) && llvm::is_contained(g.ops[j].operands, t))
+      if (!(mask & (uint64_t(1) << j)) &&
+          llvm::is_contained(g.ops[j].operands, t))
         escapes = true;
     if (escapes) {
       group.outputs.push_back(t);
@@ -503,8 +504,7 @@ tileGroup(const GpuTarget &target, const KernelGraph &g, const Group &group,
           for (Variable &v : vars)
             v.choice = v.isLoop ? 0 : v.tiles.size() - 1;
           std::optional<Tiling> probe = build(vars);
-          if (!probe ||
-              !evaluate(g, group, inputLayouts, *probe).valid) {
+          if (!probe || !evaluate(g, group, inputLayouts, *probe).valid) {
             ++counters.explored;
             ++counters.pruned;
             continue;
@@ -672,9 +672,9 @@ void FusionSearch::searchPartitions(const KernelGraph &g, bool singletons,
     auto it = memo.find(key);
     if (it != memo.end())
       return it->second;
-    return memo[key] = tileGroup(target, g, group, layouts,
-                                 options.threadsPerBlock, !singletons,
-                                 counters);
+    return memo[key] =
+               tileGroup(target, g, group, layouts, options.threadsPerBlock,
+                         !singletons, counters);
   };
 
   // Evaluate a partition: choose a tiling per group, cheapest first, with
@@ -781,8 +781,8 @@ std::string Plan::describe() const {
       os << "; ";
     os << "[";
     llvm::interleave(
-        kernel.ops, os,
-        [&](unsigned i) { os << graph.ops[i].spec.getName(); }, " ");
+        kernel.ops, os, [&](unsigned i) { os << graph.ops[i].spec.getName(); },
+        " ");
     os << "] grid";
     bool any = false;
     for (int a = 0; a < 3; ++a)

@@ -16,11 +16,12 @@ using namespace mlir;
 using namespace mlir::mirage;
 using namespace mlir::mirage::search;
 
-FailureOr<KernelGraph> mlir::mirage::search::analyzeKernelGraph(func::FuncOp func,
-                                                             EGraph &graph) {
+FailureOr<KernelGraph>
+mlir::mirage::search::analyzeKernelGraph(func::FuncOp func, EGraph &graph) {
   KernelGraph kg;
   if (func.isExternal() || !func.getBody().hasOneBlock()) {
-    func.emitError("the superoptimizer needs a function with one block");
+    emitError(func.getLoc(),
+              "the superoptimizer needs a function with one block");
     return failure();
   }
   Block &body = func.getBody().front();
@@ -81,13 +82,15 @@ FailureOr<KernelGraph> mlir::mirage::search::analyzeKernelGraph(func::FuncOp fun
     // inherits (inferResult reports them in `indices`).
     SmallVector<int64_t> shape;
     SmallVector<int> indices;
-    if (failed(spec->inferResult(operands,
-                                 [&](int a, int b) {
-                                   slots.unionSets(a, b);
-                                   return true;
-                                 },
-                                 shape, indices))) {
-      op.emitError("the superoptimizer could not relate this op's dims");
+    if (failed(spec->inferResult(
+            operands,
+            [&](int a, int b) {
+              slots.unionSets(a, b);
+              return true;
+            },
+            shape, indices))) {
+      emitError(op.getLoc(),
+                "the superoptimizer could not relate this op's dims");
       return failure();
     }
     FailureOr<unsigned> result = addTensor(op.getResult(0));
@@ -117,17 +120,19 @@ FailureOr<KernelGraph> mlir::mirage::search::analyzeKernelGraph(func::FuncOp fun
       if (inserted)
         kg.indexExtents.push_back(info.shape[d]);
       if (kg.indexExtents[it->second] != info.shape[d]) {
-        func.emitError("the superoptimizer found dims of different extents "
-                       "that must range over the same index");
+        emitError(func.getLoc(),
+                  "the superoptimizer found dims of different extents "
+                  "that must range over the same index");
         return failure();
       }
       info.indices[d] = it->second;
     }
   }
   if (kg.getNumIndices() > 64) {
-    func.emitError() << "the superoptimizer handles at most 64 distinct "
-                        "indices; this function has "
-                     << kg.getNumIndices();
+    emitError(func.getLoc())
+        << "the superoptimizer handles at most 64 distinct "
+           "indices; this function has "
+        << kg.getNumIndices();
     return failure();
   }
 

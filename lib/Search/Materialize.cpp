@@ -43,8 +43,7 @@ public:
         b, loc, resultTypes, operands,
         b.getDenseI64ArrayAttr(
             {tiling.axisParts[0], tiling.axisParts[1], tiling.axisParts[2]}),
-        b.getDenseI64ArrayAttr({tiling.threads}),
-        b.getI64IntegerAttr(forloop));
+        b.getDenseI64ArrayAttr({tiling.threads}), b.getI64IntegerAttr(forloop));
     OpBuilder::InsertionGuard guard(b);
     Block *body = b.createBlock(&kernel.getBody());
     for (Value operand : operands)
@@ -136,8 +135,7 @@ private:
   void computePhases() {
     for (auto [i, t] : llvm::enumerate(plan.inputs)) {
       bool variant = tiling.loopIndex >= 0 &&
-                     llvm::is_contained(g.tensors[t].indices,
-                                        tiling.loopIndex);
+                     llvm::is_contained(g.tensors[t].indices, tiling.loopIndex);
       phase[t] = variant ? Phase::Loop : Phase::PreLoop;
     }
     for (unsigned o : plan.ops) {
@@ -178,9 +176,9 @@ private:
     if (tiling.loopIndex >= 0)
       if (std::optional<int64_t> d = info.getDimOf(tiling.loopIndex))
         fmap = b.getI64IntegerAttr(*d);
-    Value tile = InputIteratorOp::create(b, loc, tileType(t, &layout), arg,
-                                         GridMapAttr::get(b.getContext(), dims),
-                                         fmap);
+    Value tile =
+        InputIteratorOp::create(b, loc, tileType(t, &layout), arg,
+                                GridMapAttr::get(b.getContext(), dims), fmap);
     if (layout.chunks > 1)
       // Add up the chunks the producer wrote side by side.
       tile = ReduceOp::create(b, loc, tile, ReduceKind::sum, layout.chunkDim,
@@ -200,8 +198,8 @@ private:
     Value result = op.spec.build(b, loc, operands);
     if (result.getType() != tileType(op.result, nullptr))
       return emitError(loc, "internal error: tile of ")
-             << op.spec.getName() << " is " << result.getType()
-             << ", expected " << tileType(op.result, nullptr);
+             << op.spec.getName() << " is " << result.getType() << ", expected "
+             << tileType(op.result, nullptr);
     tiles[op.result] = result;
     return success();
   }

@@ -75,16 +75,16 @@ bool OpSpec::isLinearIn(unsigned i) const {
 
 std::string OpSpec::getName() const {
   static const char *names[] = {
-      "matmul", "exp",  "sqrt", "rsqrt", "square", "silu", "gelu",
-      "relu",   "sigmoid", "mul_scalar", "clamp", "add", "sub", "mul",
-      "div",    "pow",  "reduce", "rms_norm"};
+      "matmul", "exp",  "sqrt",    "rsqrt",      "square", "silu",
+      "gelu",   "relu", "sigmoid", "mul_scalar", "clamp",  "add",
+      "sub",    "mul",  "div",     "pow",        "reduce", "rms_norm"};
   return names[static_cast<int>(kind)];
 }
 
 FailureOr<OpSpec> OpSpec::fromOperation(Operation *op) {
   auto unsupported = [&](const Twine &why) -> FailureOr<OpSpec> {
-    op->emitError() << "the superoptimizer does not support '"
-                    << op->getName() << "': " << why;
+    emitError(op->getLoc()) << "the superoptimizer does not support '"
+                            << op->getName() << "': " << why;
     return failure();
   };
   return llvm::TypeSwitch<Operation *, FailureOr<OpSpec>>(op)
@@ -190,9 +190,9 @@ Value OpSpec::build(OpBuilder &b, Location loc, ValueRange operands) const {
     return ReduceOp::create(b, loc, x, ReduceKind::sum, dim, /*size=*/1);
   case OpKind::RmsNorm: {
     ArrayRef<int64_t> shape = cast<ShapedType>(x.getType()).getShape();
-    return RmsNormOp::create(
-        b, loc, x, b.getDenseI64ArrayAttr(shape.take_back(dim)),
-        b.getF32FloatAttr(static_cast<float>(value)));
+    return RmsNormOp::create(b, loc, x,
+                             b.getDenseI64ArrayAttr(shape.take_back(dim)),
+                             b.getF32FloatAttr(static_cast<float>(value)));
   }
   }
   llvm_unreachable("unknown op kind");
@@ -229,11 +229,10 @@ static LogicalResult broadcast(const TensorInfo &a, const TensorInfo &b,
   return success();
 }
 
-LogicalResult
-OpSpec::inferResult(ArrayRef<const TensorInfo *> operands,
-                    function_ref<bool(int, int)> unify,
-                    SmallVectorImpl<int64_t> &shape,
-                    SmallVectorImpl<int> &indices) const {
+LogicalResult OpSpec::inferResult(ArrayRef<const TensorInfo *> operands,
+                                  function_ref<bool(int, int)> unify,
+                                  SmallVectorImpl<int64_t> &shape,
+                                  SmallVectorImpl<int> &indices) const {
   const TensorInfo &a = *operands[0];
   shape.clear();
   indices.clear();

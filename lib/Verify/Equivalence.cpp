@@ -62,9 +62,9 @@ std::vector<Tensor<float>> floatInputsFor(func::FuncOp func, uint64_t seed) {
       lo = cast<FloatAttr>(range[0]).getValueAsDouble();
       hi = cast<FloatAttr>(range[1]).getValueAsDouble();
     }
-    inputs.push_back(makeRandomTensor(
-        shaped.getShape(), *getElementKind(shaped.getElementType()), seed, i,
-        lo, hi));
+    inputs.push_back(makeRandomTensor(shaped.getShape(),
+                                      *getElementKind(shaped.getElementType()),
+                                      seed, i, lo, hi));
   }
   return inputs;
 }
@@ -126,15 +126,15 @@ EquivalenceChecker::runTest(unsigned index, func::FuncOp candidate,
           interpreter.run(reference, inputs);
       if (failed(outputs))
         return failure();
-      test->referenceOutputs.assign(
-          std::make_move_iterator(outputs->begin()),
-          std::make_move_iterator(outputs->end()));
+      test->referenceOutputs.assign(std::make_move_iterator(outputs->begin()),
+                                    std::make_move_iterator(outputs->end()));
       if (!interpreter.getDomain().isDegenerate())
         break;
     }
     if (test->domain->isDegenerate()) {
-      reference.emitError("every finite-field test of the reference divided "
-                          "by zero; its denominators vanish identically");
+      emitError(reference.getLoc(),
+                "every finite-field test of the reference divided "
+                "by zero; its denominators vanish identically");
       return failure();
     }
     tests.push_back(std::move(test));
@@ -151,14 +151,13 @@ EquivalenceChecker::runTest(unsigned index, func::FuncOp candidate,
   return outputs;
 }
 
-unsigned EquivalenceChecker::getNumTests(
-    const ProgramDegrees &candidateDegrees) const {
+unsigned
+EquivalenceChecker::getNumTests(const ProgramDegrees &candidateDegrees) const {
   double perTest = log2FalseAccept(referenceDegrees, candidateDegrees);
   // Independent tests: the bounds multiply.
   return std::max<unsigned>(
-      options.minTests,
-      static_cast<unsigned>(
-          std::ceil(options.log2Target / std::min(-1e-9, perTest))));
+      options.minTests, static_cast<unsigned>(std::ceil(
+                            options.log2Target / std::min(-1e-9, perTest))));
 }
 
 FailureOr<EquivalenceReport>
@@ -182,15 +181,15 @@ EquivalenceChecker::check(func::FuncOp candidate,
           llvm::formatv("finite-field test {0} divided by zero", index);
       return report;
     }
-    for (auto [o, pair] : llvm::enumerate(
-             llvm::zip(*outputs, tests[index]->referenceOutputs))) {
+    for (auto [o, pair] :
+         llvm::enumerate(llvm::zip(*outputs, tests[index]->referenceOutputs))) {
       const Tensor<FieldValue> &got = std::get<0>(pair);
       const Tensor<FieldValue> &want = std::get<1>(pair);
       for (int64_t e = 0; e < got.getNumElements(); ++e)
         if (got[e] != want[e]) {
           report.reason = llvm::formatv(
-              "finite-field test {0}: output {1} differs at element {2}",
-              index, o, e);
+              "finite-field test {0}: output {1} differs at element {2}", index,
+              o, e);
           return report;
         }
     }
@@ -203,8 +202,7 @@ EquivalenceChecker::check(func::FuncOp candidate,
       floats.run(candidate, floatInputs);
   if (failed(outputs))
     return failure();
-  for (auto [o, pair] :
-       llvm::enumerate(llvm::zip(*outputs, floatReference))) {
+  for (auto [o, pair] : llvm::enumerate(llvm::zip(*outputs, floatReference))) {
     const Tensor<float> &got = std::get<0>(pair);
     const Tensor<float> &want = std::get<1>(pair);
     Type type = reference.getFunctionType().getResult(o);
@@ -220,7 +218,8 @@ EquivalenceChecker::check(func::FuncOp candidate,
     double atol = rtol * maxRef;
     for (int64_t e = 0; e < got.getNumElements(); ++e) {
       double diff = std::fabs(static_cast<double>(got[e]) - want[e]);
-      if (!std::isfinite(got[e]) || !(diff <= atol + rtol * std::fabs(want[e]))) {
+      if (!std::isfinite(got[e]) ||
+          !(diff <= atol + rtol * std::fabs(want[e]))) {
         report.reason = llvm::formatv(
             "the float check failed: output {0} element {1} is {2}, the "
             "reference {3}",

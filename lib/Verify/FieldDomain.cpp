@@ -86,9 +86,9 @@ FieldDomain::FieldDomain(uint64_t seed) : fp(kFieldP), fq(kFieldQ) {
 }
 
 FieldDomain::FieldDomain(const FieldDomain &other)
-    : fp(other.fp), fq(other.fq), omega(other.omega),
-      key(other.key), inputSeed(other.inputSeed),
-      omegaTable(other.omegaTable), degenerate(other.degenerate.load()) {}
+    : fp(other.fp), fq(other.fq), omega(other.omega), key(other.key),
+      inputSeed(other.inputSeed), omegaTable(other.omegaTable),
+      degenerate(other.degenerate.load()) {}
 
 uint64_t FieldDomain::omegaPower(uint64_t e) const {
   uint64_t result = fp.one();
@@ -189,10 +189,10 @@ FieldValue FieldDomain::constant(double value) const {
   exponent -= 53;
   FieldValue result{rational(fp, m, 1), rational(fq, m, 1)};
   Scalar two = {fp.fromInteger(2), fq.fromInteger(2)};
-  Scalar scale = exponent >= 0 ? Scalar{fp.pow(two.p, exponent),
-                                        fq.pow(two.q, exponent)}
-                               : Scalar{fp.inverse(fp.pow(two.p, -exponent)),
-                                        fq.inverse(fq.pow(two.q, -exponent))};
+  Scalar scale = exponent >= 0
+                     ? Scalar{fp.pow(two.p, exponent), fq.pow(two.q, exponent)}
+                     : Scalar{fp.inverse(fp.pow(two.p, -exponent)),
+                              fq.inverse(fq.pow(two.q, -exponent))};
   return mul(result, scale);
 }
 
@@ -211,11 +211,13 @@ FieldValue FieldDomain::randomInput(unsigned arg, uint64_t i) const {
 LogicalResult FieldDomain::checkSupported(Operation *op) const {
   if (auto reduce = dyn_cast<ReduceOp>(op))
     if (reduce.getKind() == ReduceKind::max)
-      return op->emitError("the finite-field test cannot evaluate max "
-                           "reductions (outside the LAX fragment)");
+      return emitError(op->getLoc(),
+                       "the finite-field test cannot evaluate max "
+                       "reductions (outside the LAX fragment)");
   if (isa<SoftmaxOp>(op))
-    return op->emitError("the finite-field test needs softmax decomposed "
-                         "(mirage-decompose)");
+    return emitError(op->getLoc(),
+                     "the finite-field test needs softmax decomposed "
+                     "(mirage-decompose)");
   if (auto kernel = dyn_cast<GraphKernelOp>(op)) {
     if (ForLoopOp loop = kernel.getForLoop()) {
       AccumulateOp acc = loop.getAccumulateOp();
@@ -223,8 +225,9 @@ LogicalResult FieldDomain::checkSupported(Operation *op) const {
         AccumulatorKind kind = acc.getKind(k);
         if (kind == AccumulatorKind::max ||
             kind == AccumulatorKind::rescaled_sum)
-          return op->emitError("the finite-field test cannot evaluate max "
-                               "or rescaled_sum accumulators");
+          return emitError(op->getLoc(),
+                           "the finite-field test cannot evaluate max "
+                           "or rescaled_sum accumulators");
       }
     }
   }

@@ -79,8 +79,7 @@ ElementDegrees application(ArrayRef<const ElementDegrees *> args,
 }
 } // namespace
 
-ProgramDegrees
-mlir::mirage::analyzeProgramDegrees(const KernelGraph &graph) {
+ProgramDegrees mlir::mirage::analyzeProgramDegrees(const KernelGraph &graph) {
   std::vector<ElementDegrees> degrees(graph.tensors.size());
   // Function results created inside an op (rms_norm's sqrt) get ids past
   // the tensors.
@@ -163,8 +162,7 @@ mlir::mirage::analyzeProgramDegrees(const KernelGraph &graph) {
       ElementDegrees root;
       for (const auto &entry : squares.functions)
         root.functions.insert(entry);
-      root.argDegree =
-          std::max(squares.argDegree, squares.num + squares.den);
+      root.argDegree = std::max(squares.argDegree, squares.num + squares.den);
       root.functions[nextHidden++] = rowIndices;
       r = a;
       mergeCones(r, root);
@@ -191,8 +189,7 @@ mlir::mirage::analyzeProgramDegrees(const KernelGraph &graph) {
     }
     result.numeratorDegree = std::max(result.numeratorDegree, d.num);
     result.denominatorDegree = std::max(result.denominatorDegree, d.den);
-    result.functionApplications =
-        std::max(result.functionApplications, apps);
+    result.functionApplications = std::max(result.functionApplications, apps);
     result.argumentDegree = std::max(result.argumentDegree, d.argDegree);
   }
   return result;
@@ -213,19 +210,17 @@ double mlir::mirage::log2FalseAccept(const ProgramDegrees &reference,
   // 2d / q (their difference's numerator has degree ≤ 2d); a union bound
   // over the pairs of the A applications both programs make.
   double a = reference.functionApplications + candidate.functionApplications;
-  double d = static_cast<double>(
-      std::max<int64_t>(1, std::max(reference.argumentDegree,
-                                    candidate.argumentDegree)));
+  double d = static_cast<double>(std::max<int64_t>(
+      1, std::max(reference.argumentDegree, candidate.argumentDegree)));
   double collisions = a * (a - 1) / 2 * 2 * d / static_cast<double>(kFieldQ);
   // Without collisions, R − C is a nonzero rational function of independent
   // uniform values; its numerator vanishes with probability at most its
   // degree over q (Schwartz–Zippel, on the Z_q components).
   double identity =
-      static_cast<double>(
-          std::max<int64_t>(1, std::max(reference.numeratorDegree +
-                                            candidate.denominatorDegree,
-                                        candidate.numeratorDegree +
-                                            reference.denominatorDegree))) /
+      static_cast<double>(std::max<int64_t>(
+          1,
+          std::max(reference.numeratorDegree + candidate.denominatorDegree,
+                   candidate.numeratorDegree + reference.denominatorDegree))) /
       static_cast<double>(kFieldQ);
   return std::log2(collisions + identity);
 }

@@ -13,11 +13,14 @@
 
 #include "Mirage/Dialect/Mirage/IR/MirageDialect.h"
 #include "Mirage/Dialect/Mirage/Transforms/Passes.h"
+#include "Mirage/Support/PassStatistics.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/Tools/mlir-opt/MlirOptMain.h"
 #include "mlir/Transforms/Passes.h"
+#include "llvm/ADT/StringRef.h"
+#include "llvm/Support/raw_ostream.h"
 
 int main(int argc, char **argv) {
   mlir::DialectRegistry registry;
@@ -27,6 +30,19 @@ int main(int argc, char **argv) {
   mlir::registerCanonicalizerPass();
   mlir::registerCSEPass();
   mlir::registerSymbolDCEPass();
-  return mlir::asMainReturnCode(mlir::MlirOptMain(
-      argc, argv, "Mirage for MLIR: superoptimizer driver\n", registry));
+  // This LLVM may count no pass statistics (see PassStatistics.h): then
+  // -mlir-pass-statistics shows the ones Mirage's passes recorded.
+  bool wantStatistics = false;
+  for (int i = 1; i < argc; ++i) {
+    llvm::StringRef arg(argv[i]);
+    wantStatistics |= arg == "-mlir-pass-statistics" ||
+                      arg == "--mlir-pass-statistics" ||
+                      arg == "-mlir-pass-statistics=true" ||
+                      arg == "--mlir-pass-statistics=true";
+  }
+  mlir::LogicalResult result = mlir::MlirOptMain(
+      argc, argv, "Mirage for MLIR: superoptimizer driver\n", registry);
+  if (wantStatistics && !mlir::mirage::kLLVMStatisticsEnabled)
+    mlir::mirage::printRecordedPassStatistics(llvm::errs());
+  return mlir::asMainReturnCode(result);
 }

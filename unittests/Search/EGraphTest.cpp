@@ -86,13 +86,14 @@ TEST_F(EGraphTest, SumPullsOutOnlyIndependentFactors) {
 TEST_F(EGraphTest, DivisionMovesOutOfSums) {
   // Target: Σ_i (a / (Σ_i a)) · b — attention's P·V with P = E / ΣE.
   EClassId z = graph.sum(0, a);
-  EClassId t = graph.sum(
-      0, graph.binary(K::Mul, graph.binary(K::Div, a, z), b));
+  EClassId t =
+      graph.sum(0, graph.binary(K::Mul, graph.binary(K::Div, a, z), b));
   graph.saturate();
   ExprBuilder lookup(graph, /*insert=*/false);
   // (Σ_i a·b) / (Σ_i a): the FlashAttention form.
   std::optional<EClassId> rewritten = lookup.binary(
-      K::Div, lookup.sum(0, lookup.binary(K::Mul, lookup.var(0), lookup.var(1))),
+      K::Div,
+      lookup.sum(0, lookup.binary(K::Mul, lookup.var(0), lookup.var(1))),
       lookup.sum(0, lookup.var(0)));
   ASSERT_TRUE(rewritten.has_value());
   EXPECT_EQ(graph.find(*rewritten), graph.find(t));
@@ -124,9 +125,8 @@ TEST_F(EGraphTest, FunctionsAreOpaque) {
   EXPECT_TRUE(contains([&](ExprBuilder &e) {
     return e.unary(K::Exp, e.binary(K::Add, e.var(1), e.var(0)));
   }));
-  EXPECT_FALSE(contains([&](ExprBuilder &e) {
-    return e.unary(K::Exp, e.var(0));
-  }));
+  EXPECT_FALSE(
+      contains([&](ExprBuilder &e) { return e.unary(K::Exp, e.var(0)); }));
 }
 
 /// Abstract expressions of the ops of real programs.
@@ -155,8 +155,8 @@ protected:
                                     ArrayRef<const TensorInfo *> operands) {
     SmallVector<int64_t> shape;
     SmallVector<int> indices;
-    if (failed(spec.inferResult(operands, [](int x, int y) { return x == y; },
-                                shape, indices)))
+    if (failed(spec.inferResult(
+            operands, [](int x, int y) { return x == y; }, shape, indices)))
       return std::nullopt;
     ExprBuilder lookup(graph, /*insert=*/false);
     return spec.buildExpr(lookup, operands);
@@ -165,8 +165,8 @@ protected:
   static TensorInfo result(ArrayRef<const TensorInfo *> operands, OpSpec spec,
                            EClassId expr) {
     TensorInfo t;
-    (void)spec.inferResult(operands, [](int x, int y) { return x == y; },
-                           t.shape, t.indices);
+    (void)spec.inferResult(
+        operands, [](int x, int y) { return x == y; }, t.shape, t.indices);
     t.elementType = operands[0]->elementType;
     t.expr = expr;
     return t;

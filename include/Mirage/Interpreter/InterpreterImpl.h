@@ -27,10 +27,10 @@
 
 #include <algorithm>
 #include <array>
-#include <type_traits>
-#include <vector>
 #include <atomic>
 #include <memory>
+#include <type_traits>
+#include <vector>
 
 namespace mlir {
 namespace mirage {

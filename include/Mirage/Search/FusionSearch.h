@@ -1,4 +1,5 @@
-//===- FusionSearch.h - Kernels and block graphs of a derivation -*- C++ -*-===//
+//===- FusionSearch.h - Kernels and block graphs of a derivation -*- C++
+//-*-===//
 //
 // Part of the Mirage for MLIR project, under the Apache License v2.0 with LLVM
 // Exceptions. See LICENSE for license information.

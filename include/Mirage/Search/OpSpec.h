@@ -84,7 +84,9 @@ struct OpSpec {
 
   int getNumOperands() const;
   bool isElementwise() const;
-  bool isCommutative() const { return kind == OpKind::Add || kind == OpKind::Mul; }
+  bool isCommutative() const {
+    return kind == OpKind::Add || kind == OpKind::Mul;
+  }
   /// Whether the op is linear in operand `i` (the others fixed): such ops
   /// may be applied to partial sums before they are combined.
   bool isLinearIn(unsigned i) const;
@@ -107,16 +109,15 @@ struct OpSpec {
   /// index ids that the op identifies (a contraction, aligned dims) may be
   /// the same; the target analysis merges them, the search only accepts
   /// equal ones.
-  LogicalResult
-  inferResult(ArrayRef<const TensorInfo *> operands,
-              function_ref<bool(int, int)> unify,
-              SmallVectorImpl<int64_t> &shape,
-              SmallVectorImpl<int> &indices) const;
+  LogicalResult inferResult(ArrayRef<const TensorInfo *> operands,
+                            function_ref<bool(int, int)> unify,
+                            SmallVectorImpl<int64_t> &shape,
+                            SmallVectorImpl<int> &indices) const;
 
   /// The op's abstract expression, built (or, in lookup mode, looked up)
   /// with `builder`; none if a node is missing in lookup mode.
-  std::optional<EClassId> buildExpr(ExprBuilder &builder,
-                                    ArrayRef<const TensorInfo *> operands) const;
+  std::optional<EClassId>
+  buildExpr(ExprBuilder &builder, ArrayRef<const TensorInfo *> operands) const;
 };
 
 } // namespace search

@@ -1,4 +1,5 @@
-//===- Equivalence.h - Probabilistic equivalence of kernel graphs -*- C++ -*-===//
+//===- Equivalence.h - Probabilistic equivalence of kernel graphs -*- C++
+//-*-===//
 //
 // Part of the Mirage for MLIR project, under the Apache License v2.0 with LLVM
 // Exceptions. See LICENSE for license information.

@@ -65,7 +65,9 @@ public:
     uint64_t s = a + b;
     return s >= m ? s - m : s;
   }
-  uint64_t sub(uint64_t a, uint64_t b) const { return a >= b ? a - b : a + m - b; }
+  uint64_t sub(uint64_t a, uint64_t b) const {
+    return a >= b ? a - b : a + m - b;
+  }
   uint64_t neg(uint64_t a) const { return a ? m - a : 0; }
   uint64_t mul(uint64_t a, uint64_t b) const {
     return reduce(static_cast<unsigned __int128>(a) * b);

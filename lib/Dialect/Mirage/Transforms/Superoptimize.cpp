@@ -18,6 +18,7 @@
 #include "Mirage/Search/FusionSearch.h"
 #include "Mirage/Search/KernelGraph.h"
 #include "Mirage/Search/Materialize.h"
+#include "Mirage/Support/PassStatistics.h"
 #include "Mirage/Target/GpuTarget.h"
 #include "Mirage/Verify/Equivalence.h"
 
@@ -104,19 +105,17 @@ std::string MirageSuperoptimizePass::cacheKey(func::FuncOp func) {
       attrs.print(os);
   for (Operation &op : func.getBody().front())
     op.print(os, flags);
-  std::array<uint8_t, 32> hash = llvm::SHA256::hash(
-      ArrayRef<uint8_t>(reinterpret_cast<const uint8_t *>(text.data()),
-                        text.size()));
+  std::array<uint8_t, 32> hash = llvm::SHA256::hash(ArrayRef<uint8_t>(
+      reinterpret_cast<const uint8_t *>(text.data()), text.size()));
   return llvm::toHex(hash, /*LowerCase=*/true);
 }
 
-bool MirageSuperoptimizePass::loadFromCache(func::FuncOp func,
-                                            StringRef path) {
+bool MirageSuperoptimizePass::loadFromCache(func::FuncOp func, StringRef path) {
   if (!llvm::sys::fs::exists(path))
     return false;
   auto warnCorrupt = [&](const Twine &why) {
-    func.emitWarning() << "ignoring corrupt cache entry '" << path
-                       << "': " << why;
+    emitWarning(func.getLoc())
+        << "ignoring corrupt cache entry '" << path << "': " << why;
     return false;
   };
   // Parse quietly: a corrupt entry is reported as a warning, not errors.
@@ -193,12 +192,12 @@ void MirageSuperoptimizePass::runOnOperation() {
     return;
   const GpuTarget *gpu = lookupGpuTarget(target);
   if (!gpu) {
-    func.emitError() << "unknown target '" << target
-                     << "'; expected one of " << getGpuTargetNames();
+    emitError(func.getLoc()) << "unknown target '" << target
+                             << "'; expected one of " << getGpuTargetNames();
     return signalPassFailure();
   }
   if (timeBudget < 0) {
-    func.emitError("time-budget must not be negative");
+    emitError(func.getLoc(), "time-budget must not be negative");
     return signalPassFailure();
   }
   auto start = std::chrono::steady_clock::now();
@@ -217,9 +216,10 @@ void MirageSuperoptimizePass::runOnOperation() {
     llvm::sys::path::append(path, cacheKey(func) + ".mlir");
     cachePath = std::string(path);
     if (loadFromCache(func, cachePath)) {
-      emitRemark(func.getLoc()) << "mirage-superoptimize: @" << func.getName()
-                        << ": reused the μGraph cached in '" << cachePath
-                        << "' (" << countKernels(func) << " kernels)";
+      emitRemark(func.getLoc())
+          << "mirage-superoptimize: @" << func.getName()
+          << ": reused the μGraph cached in '" << cachePath << "' ("
+          << countKernels(func) << " kernels)";
       return;
     }
   }
@@ -243,17 +243,22 @@ void MirageSuperoptimizePass::runOnOperation() {
   fusionOptions.maxKernels = maxKernelOps;
   fusionOptions.maxBlockOps = maxBlockOps;
   FusionSearch fusion(*gpu, fusionOptions, counters);
+  // The input as it stands: every op a kernel of its own, best tiled.
   std::optional<Plan> unfused = fusion.planUnfused(*target);
-  double inputSeconds =
-      unfused ? unfused->seconds : std::numeric_limits<double>::infinity();
-  if (unfused)
-    fusion.addPlan(*unfused);
+  if (!unfused) {
+    emitError(func.getLoc(),
+              "mirage-superoptimize: the cost model found no feasible "
+              "kernel for some op of the input");
+    return signalPassFailure();
+  }
+  fusion.addPlan(*unfused);
   {
     llvm::DefaultThreadPool pool(llvm::hardware_concurrency(threads));
     for (const KernelGraph &derivation : derivations)
       pool.async([&] { fusion.search(derivation, expired); });
     pool.wait();
   }
+  bool budgetRanOut = expired();
   std::vector<Plan> plans =
       fusion.takeBest(std::max<unsigned>(8, listCandidates));
   for (auto [i, plan] : llvm::enumerate(plans)) {
@@ -264,11 +269,43 @@ void MirageSuperoptimizePass::runOnOperation() {
         "{2:f2} us: {3}",
         i, plan.kernels.size(), plan.seconds * 1e6, plan.describe());
   }
-  candidatesExplored += counters.explored;
-  candidatesPruned += counters.pruned;
   double searchSeconds = elapsed();
 
-  // Stage 3: verify, cheapest first.
+  // Stage 3: verify, cheapest first. The unfused plan is the input itself
+  // and needs no verification.
+  uint64_t verified = 0, rejected = 0;
+  auto publishStatistics = [&](const Plan *chosen) {
+    // Names and descriptions as in Passes.td: an LLVM without statistics
+    // keeps neither, so they are repeated for the recorded report.
+    struct Figure {
+      Pass::Statistic &statistic;
+      const char *name, *description;
+      uint64_t value;
+    } figures[] = {
+        {candidatesExplored, "candidates-explored",
+         "Candidate ops and block-graph tilings the search tried",
+         counters.explored.load()},
+        {candidatesPruned, "candidates-pruned",
+         "Candidates rejected by abstract expressions, indices or tiling "
+         "rules",
+         counters.pruned.load()},
+        {candidatesVerified, "candidates-verified",
+         "μGraphs that passed verification", verified},
+        {candidatesRejected, "candidates-rejected",
+         "μGraphs that failed verification", rejected},
+        {inputCostNs, "input-cost-ns",
+         "Estimated run time of the input, in nanoseconds",
+         static_cast<uint64_t>(std::llround(unfused->seconds * 1e9))},
+        {chosenCostNs, "chosen-cost-ns",
+         "Estimated run time of the chosen μGraph, in nanoseconds",
+         static_cast<uint64_t>(
+             std::llround((chosen ? chosen : &*unfused)->seconds * 1e9))}};
+    for (Figure &f : figures) {
+      f.statistic += f.value;
+      if (!kLLVMStatisticsEnabled)
+        recordPassStatistic(getName(), f.name, f.description, f.value);
+    }
+  };
   EquivalenceOptions verifyOptions;
   verifyOptions.seed = seed;
   FailureOr<std::unique_ptr<EquivalenceChecker>> checker =
@@ -279,52 +316,82 @@ void MirageSuperoptimizePass::runOnOperation() {
   const Plan *chosen = nullptr;
   EquivalenceReport chosenReport;
   for (const Plan &plan : plans) {
-    if (chosen)
+    if (plan.key == unfused->key) {
+      chosen = &plan;
       break;
+    }
     OwningOpRef<ModuleOp> scratch = ModuleOp::create(func.getLoc());
     auto candidate = cast<func::FuncOp>(func->clone());
     scratch->push_back(candidate);
-    if (failed(materializePlan(plan, candidate)) ||
-        failed(verify(candidate))) {
-      ++candidatesRejected;
+    if (failed(materializePlan(plan, candidate)) || failed(verify(candidate))) {
+      ++rejected;
+      emitRemark(func.getLoc())
+          << "mirage-superoptimize: rejected a candidate that could not be "
+             "built ("
+          << plan.describe() << ")";
       continue;
     }
-    FailureOr<EquivalenceReport> report = (*checker)->check(candidate, analyzeProgramDegrees(plan.graph));
+    FailureOr<EquivalenceReport> report =
+        (*checker)->check(candidate, analyzeProgramDegrees(plan.graph));
     if (failed(report))
       return signalPassFailure();
     if (!report->equivalent) {
-      ++candidatesRejected;
-      emitRemark(func.getLoc()) << "mirage-superoptimize: rejected a candidate ("
-                        << plan.describe() << "): " << report->reason;
+      ++rejected;
+      emitRemark(func.getLoc())
+          << "mirage-superoptimize: rejected a candidate (" << plan.describe()
+          << "): " << report->reason;
       continue;
     }
-    ++candidatesVerified;
+    ++verified;
     chosen = &plan;
     chosenReport = *report;
+    break;
   }
-  inputCostNs = std::llround(inputSeconds * 1e9);
-  if (!chosen) {
-    func.emitWarning() << "mirage-superoptimize: no μGraph was verified "
-                          "within the budget; keeping the input";
-    return;
-  }
-  chosenCostNs = std::llround(chosen->seconds * 1e9);
-  if (failed(materializePlan(*chosen, func)))
-    return signalPassFailure();
+  publishStatistics(chosen);
 
-  emitRemark(func.getLoc()) << llvm::formatv(
-      "mirage-superoptimize: @{0}: {1} kernel(s) instead of {2}, estimated "
-      "{3:f1} us instead of {4:f1} us on {5}; {6} derivation(s), {7} "
-      "candidates explored, {8} pruned, {9} rejected by verification; "
-      "verified by {10} finite-field test(s) (false accept <= 2^{11:f0}) and "
-      "a float check (max rel. error {12:e1}); search {13:f2} s, total "
-      "{14:f2} s: {15}",
-      func.getName(), chosen->kernels.size(), inputKernels,
-      chosen->seconds * 1e6, inputSeconds * 1e6, gpu->device,
+  std::string counts = llvm::formatv(
+      "{0} derivation(s), {1} candidates explored, {2} pruned, {3} rejected "
+      "by verification",
       derivations.size(), counters.explored.load(), counters.pruned.load(),
-      static_cast<uint64_t>(candidatesRejected), chosenReport.fieldTests,
-      chosenReport.log2Bound, chosenReport.maxRelativeError, searchSeconds,
-      elapsed(), chosen->describe());
+      rejected);
+  if (!chosen || chosen->key == unfused->key) {
+    // Nothing beats the input: keep it as it is.
+    if (budgetRanOut || !chosen) {
+      emitWarning(func.getLoc()) << llvm::formatv(
+          "mirage-superoptimize: @{0}: {1}; keeping the input ({2} "
+          "kernel(s), estimated {3:f1} us on {4}); {5}",
+          func.getName(),
+          budgetRanOut ? llvm::formatv("the time budget of {0:f1} s ran out "
+                                       "before any μGraph beat the input",
+                                       timeBudget.getValue())
+                             .str()
+                       : std::string("no candidate passed verification"),
+          inputKernels, unfused->seconds * 1e6, gpu->device, counts);
+      return;
+    }
+    emitRemark(func.getLoc()) << llvm::formatv(
+        "mirage-superoptimize: @{0}: no μGraph beats the input ({1} "
+        "kernel(s), estimated {2:f1} us on {3}); keeping it; {4}; search "
+        "{5:f2} s",
+        func.getName(), inputKernels, unfused->seconds * 1e6, gpu->device,
+        counts, searchSeconds);
+  } else {
+    if (failed(materializePlan(*chosen, func)))
+      return signalPassFailure();
+    emitRemark(func.getLoc()) << llvm::formatv(
+        "mirage-superoptimize: @{0}: {1} kernel(s) instead of {2}, estimated "
+        "{3:f1} us instead of {4:f1} us on {5}; {6}; verified by {7} "
+        "finite-field test(s) (false accept <= 2^{8:f0}) and a float check "
+        "(max rel. error {9:e1}); search {10:f2} s, total {11:f2} s{12}: {13}",
+        func.getName(), chosen->kernels.size(), inputKernels,
+        chosen->seconds * 1e6, unfused->seconds * 1e6, gpu->device, counts,
+        chosenReport.fieldTests, chosenReport.log2Bound,
+        chosenReport.maxRelativeError, searchSeconds, elapsed(),
+        budgetRanOut ? " (the time budget ran out: best found so far)" : "",
+        chosen->describe());
+  }
+  if (budgetRanOut)
+    return; // a longer search might do better: do not cache
   if (!cachePath.empty())
     storeInCache(func, cachePath);
 }
