@@ -81,6 +81,12 @@ std::string OpSpec::getName() const {
   return names[static_cast<int>(kind)];
 }
 
+// GCC 12 warns, wrongly, that TypeSwitch's optional result may be used
+// uninitialized once inlined here (-Wmaybe-uninitialized false positive).
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 FailureOr<OpSpec> OpSpec::fromOperation(Operation *op) {
   auto unsupported = [&](const Twine &why) -> FailureOr<OpSpec> {
     emitError(op->getLoc()) << "the superoptimizer does not support '"
@@ -146,6 +152,9 @@ FailureOr<OpSpec> OpSpec::fromOperation(Operation *op) {
         return unsupported("it is not a kernel-level mirage compute op");
       });
 }
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
 
 Value OpSpec::build(OpBuilder &b, Location loc, ValueRange operands) const {
   Value x = operands[0];

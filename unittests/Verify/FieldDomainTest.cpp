@@ -84,8 +84,9 @@ TEST(FieldDomainTest, MontgomeryArithmeticMatchesPlainModularArithmetic) {
       EXPECT_EQ(f.toInteger(f.sub(ma, mb)), (a + m - b) % m);
       EXPECT_EQ(f.toInteger(f.mul(ma, mb)), mulMod(a, b, m));
       EXPECT_EQ(f.toInteger(f.pow(ma, b)), powMod(a, b, m));
-      if (a != 0)
+      if (a != 0) {
         EXPECT_EQ(f.toInteger(f.mul(ma, f.inverse(ma))), 1u);
+      }
     }
     // Extremes.
     EXPECT_EQ(f.toInteger(f.add(f.fromInteger(m - 1), f.one())), 0u);

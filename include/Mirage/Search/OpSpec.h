@@ -74,7 +74,7 @@ struct TensorInfo {
 
 /// One compute op: kind and attributes.
 struct OpSpec {
-  OpKind kind;
+  OpKind kind = OpKind::Matmul;
   /// MulScalar: the scalar; Clamp: the lower bound; RmsNorm: eps.
   double value = 0;
   /// Clamp: the upper bound.
