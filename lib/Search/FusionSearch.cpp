@@ -702,7 +702,13 @@ void FusionSearch::searchPartitions(const KernelGraph &g, bool singletons,
           kp.cost = chosen[k]->cost;
           plan.kernels.push_back(std::move(kp));
         }
+        // The description, plus every output layout (it shows only the
+        // distinct split counts).
         plan.key = plan.describe();
+        for (const KernelPlan &kp : plan.kernels)
+          for (const Layout &l : kp.outputLayouts)
+            plan.key += " " + std::to_string(l.chunkDim) + ":" +
+                        std::to_string(l.chunks);
         recordPlan(std::move(plan));
         return;
       }
@@ -796,9 +802,14 @@ std::string Plan::describe() const {
     if (kernel.tiling.loopIndex >= 0)
       os << " loop=i" << kernel.tiling.loopIndex << "/"
          << kernel.tiling.forloop;
+    // Split reductions: the partial results per output element (once per
+    // distinct count).
+    SmallVector<int64_t> splits;
     for (const Layout &l : kernel.outputLayouts)
-      if (l.chunks > 1)
-        os << " split=" << l.chunks;
+      if (l.chunks > 1 && !llvm::is_contained(splits, l.chunks))
+        splits.push_back(l.chunks);
+    for (int64_t chunks : splits)
+      os << " split=" << chunks;
     os << llvm::formatv(" ({0:f2} us)", kernel.cost.seconds * 1e6);
   }
   return s;

@@ -65,10 +65,9 @@ inline constexpr double kLaunchSeconds = 2.5e-6;
 inline constexpr double kIterationSeconds = 40e-9;
 /// Fraction of peak tensor-core throughput a generated kernel reaches.
 inline constexpr double kTensorCoreEfficiency = 0.6;
-/// Fraction of the SMs that must be busy to saturate HBM: one SM can pull
-/// about 1.5 times its even share of the bandwidth (on H100 an SM sustains
-/// roughly 30–40 GB/s of the 3.35 TB/s over 132 SMs, i.e. about 25 GB/s
-/// each when all are busy).
+/// Fraction of the SMs that must be busy to saturate HBM: the model assumes
+/// one SM can draw at most 1.5 times its even share of the bandwidth (to be
+/// calibrated on a GPU; docs/superoptimizer.md, "Cost model").
 inline constexpr double kSaturatingSMFraction = 2.0 / 3.0;
 
 /// Estimates the run time of one kernel on `target`.

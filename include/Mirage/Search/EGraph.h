@@ -13,8 +13,9 @@
 // only if its expression is a subexpression of the target's, modulo axioms.
 //
 // Unlike Mirage's, these expressions are index-aware: every Σ names the index
-// it binds (an index id shared by all dims that range over it, see
-// IndexAnalysis), and every expression knows its free indices. That makes the
+// it binds (an index id shared by all dims that range over it, assigned by
+// analyzeKernelGraph in KernelGraph.h), and every expression knows its free
+// indices. That makes the
 // axioms exact rather than over-approximate (a factor leaves Σ_n only if it
 // does not depend on n) and tells a reduction over the wrong dim from the
 // right one.
