@@ -11,6 +11,8 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "Mirage/Conversion/Passes.h"
+#include "Mirage/Conversion/Pipelines.h"
 #include "Mirage/Dialect/Mirage/IR/MirageDialect.h"
 #include "Mirage/Dialect/Mirage/Transforms/Passes.h"
 #include "Mirage/Support/PassStatistics.h"
@@ -26,6 +28,12 @@ int main(int argc, char **argv) {
   mlir::DialectRegistry registry;
   mlir::mirage::registerMirageDialect(registry);
   mlir::mirage::registerMiragePasses();
+  mlir::mirage::registerMirageConversionPasses();
+  mlir::mirage::registerMiragePipelines();
+  // The dialects the lowering produces, so that its output parses.
+  registry.insert<mlir::arith::ArithDialect, mlir::gpu::GPUDialect,
+                  mlir::linalg::LinalgDialect, mlir::math::MathDialect,
+                  mlir::memref::MemRefDialect, mlir::scf::SCFDialect>();
   // Generic cleanups users expect from an opt tool.
   mlir::registerCanonicalizerPass();
   mlir::registerCSEPass();

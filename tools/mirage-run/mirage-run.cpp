@@ -18,6 +18,7 @@
 
 #include "Mirage/Dialect/Mirage/IR/MirageDialect.h"
 #include "Mirage/Dialect/Mirage/IR/MirageOps.h"
+#include "Mirage/Execution/TileJit.h"
 #include "Mirage/Interpreter/Interpreter.h"
 #include "Mirage/Interpreter/TensorIO.h"
 
@@ -96,6 +97,25 @@ llvm::cl::opt<double> atolOption(
                    "reference output's max |x|, so the check is relative to "
                    "the output's scale)"),
     llvm::cl::init(-1), llvm::cl::cat(category));
+enum class Engine { Interpreter, Tiles };
+llvm::cl::opt<Engine> engine(
+    "engine",
+    llvm::cl::desc("How to run the main program (the --reference "
+                   "program always runs in the interpreter):"),
+    llvm::cl::values(
+        clEnumValN(Engine::Interpreter, "interpreter",
+                   "the reference interpreter (default)"),
+        clEnumValN(Engine::Tiles, "tiles",
+                   "the tile-level GPU code (mirage-lower-to-tiles), each "
+                   "thread block run in turn on the CPU through MLIR's CPU "
+                   "lowering and JIT")),
+    llvm::cl::init(Engine::Interpreter), llvm::cl::cat(category));
+llvm::cl::opt<std::string> targetOption(
+    "target",
+    llvm::cl::desc("With --engine=tiles: the GPU whose limits the lowering "
+                   "checks (sm_80, sm_90a, h200; default: the module's "
+                   "mirage.target, else sm_90a)"),
+    llvm::cl::value_desc("gpu"), llvm::cl::cat(category));
 llvm::cl::opt<bool> noRound(
     "no-round",
     llvm::cl::desc("Keep f32 precision in intermediate results instead of "
@@ -231,9 +251,16 @@ double secondsSince(std::chrono::steady_clock::time_point start) {
       .count();
 }
 
-FailureOr<SmallVector<Tensor<float>>> evaluate(const Program &program,
-                                               ArrayRef<Tensor<float>> inputs,
-                                               double &seconds) {
+FailureOr<SmallVector<Tensor<float>>>
+evaluate(const Program &program, ArrayRef<Tensor<float>> inputs,
+         double &seconds, Engine how = Engine::Interpreter) {
+  if (how == Engine::Tiles) {
+    auto start = std::chrono::steady_clock::now();
+    FailureOr<SmallVector<Tensor<float>>> outputs =
+        runTileLevelOnHost(program.entry, inputs, targetOption);
+    seconds = secondsSince(start);
+    return outputs;
+  }
   InterpreterOptions options;
   options.roundResults = !noRound;
   FloatInterpreter interpreter(FloatDomain(), options);
@@ -253,7 +280,9 @@ int main(int argc, char **argv) {
       argc, argv,
       "mirage-run: evaluate a Mirage kernel graph on the CPU\n\n"
       "Runs the reference interpreter (f32 arithmetic; each op's result "
-      "rounded to its element type) on random inputs or .npy files, and "
+      "rounded to its element type), or with --engine=tiles the program's "
+      "tile-level GPU code compiled for the CPU, on random inputs or .npy "
+      "files, and "
       "prints each output's shape, dtype, checksum (sum of elements) and "
       "max |x|, flagging NaN and Inf. With --reference it runs a second "
       "program on the same inputs and prints, per output, the max absolute "
@@ -358,14 +387,21 @@ int main(int argc, char **argv) {
   }
 
   double seconds = 0;
+  if (engine == Engine::Tiles && noRound)
+    return fail("--no-round applies to the interpreter, not to "
+                "--engine=tiles");
   FailureOr<SmallVector<Tensor<float>>> outputs =
-      evaluate(*main, inputs, seconds);
+      evaluate(*main, inputs, seconds, engine);
   if (failed(outputs))
     return kBadInput;
 
   llvm::outs()
-      << llvm::formatv("@{0} in {1}: evaluated in {2:f3} s on ",
-                       entry.getName(), main->path, seconds)
+      << llvm::formatv("@{0} in {1}: {2} in {3:f3} s on ", entry.getName(),
+                       main->path,
+                       engine == Engine::Tiles
+                           ? "tile-level GPU code compiled and run on the CPU"
+                           : "evaluated",
+                       seconds)
       << (inputNpy.empty()
               ? llvm::formatv("random inputs (seed {0})", seed.getValue()).str()
               : std::string(".npy inputs"))

@@ -1,0 +1,793 @@
+//===- MirageToGPU.cpp - Graph-defined kernels to tile-level GPU code -----===//
+//
+// Part of the Mirage for MLIR project, under the Apache License v2.0 with LLVM
+// Exceptions. See LICENSE for license information.
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
+//
+//===----------------------------------------------------------------------===//
+//
+// convert-mirage-to-gpu: see its description in Passes.td. The block graph of
+// each kernel is walked once to give every tile a buffer and a live interval
+// (program points in block-graph order, the for-loop body counted once but
+// keeping everything it reads alive to its end), the buffers are placed in
+// shared memory (SharedMemoryPlan), and the kernel body is emitted op by op.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Mirage/Conversion/MirageToGPU/SharedMemoryPlan.h"
+#include "Mirage/Conversion/Passes.h"
+#include "Mirage/Dialect/Mirage/IR/MirageOps.h"
+#include "Mirage/Target/GpuTarget.h"
+
+#include "TileOps.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/IR/IRMapping.h"
+#include "mlir/IR/SymbolTable.h"
+#include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/TypeSwitch.h"
+
+#include <limits>
+
+#define DEBUG_TYPE "convert-mirage-to-gpu"
+
+namespace mlir {
+namespace mirage {
+#define GEN_PASS_DEF_CONVERTMIRAGETOGPU
+#include "Mirage/Conversion/Passes.h.inc"
+} // namespace mirage
+} // namespace mlir
+
+using namespace mlir;
+using namespace mlir::mirage;
+
+namespace {
+
+/// Shared-memory buffers are aligned for 128-bit vector accesses and to the
+/// start of a bank row (32 banks × 4 bytes).
+constexpr int64_t kBufferAlignment = 128;
+
+Attribute getWorkgroupSpace(MLIRContext *context) {
+  return gpu::AddressSpaceAttr::get(context, gpu::AddressSpace::Workgroup);
+}
+
+/// A buffer of the block graph. Tiles live in shared memory. f32 values that
+/// only feed accumulators, the accumulators and reduction scratch are
+/// *private*: on a GPU each thread keeps the elements it owns in registers
+/// (mirage-map-tiles-to-threads), so they take no shared memory; at tile
+/// level they are function-local allocations.
+struct Buffer {
+  SmallVector<int64_t> shape;
+  Type elementType;
+  bool shared = true;
+  unsigned start = 0, end = 0;
+  Value view; // the memref, once built
+};
+
+/// Lowers one graph-defined kernel to a tile-level gpu.func.
+class KernelLowering {
+public:
+  KernelLowering(GraphKernelOp kernel, const GpuTarget &target)
+      : kernel(kernel), target(target), context(kernel.getContext()) {}
+
+  /// Builds the kernel as `name` in `module`; fails with a diagnostic.
+  FailureOr<gpu::GPUFuncOp> build(gpu::GPUModuleOp module, StringRef name);
+
+  int64_t getSharedMemoryBytes() const { return sharedMemoryBytes; }
+
+private:
+  // Analysis: buffers and live intervals.
+  LogicalResult assignBuffers();
+  unsigned addBuffer(ArrayRef<int64_t> shape, Type elementType, bool shared,
+                     unsigned start, unsigned end);
+  unsigned lastUse(Value v, unsigned def);
+
+  // Emission.
+  LogicalResult emitOp(OpBuilder &b, Operation &op, Value iv);
+  LogicalResult emitComputeOp(OpBuilder &b, Operation &op);
+  void emitInputIterator(OpBuilder &b, InputIteratorOp it, Value iv);
+  void emitOutputSaver(OpBuilder &b, OutputSaverOp out, unsigned index);
+  void emitThreadGraph(OpBuilder &b, ThreadGraphOp tg);
+  LogicalResult emitLoop(OpBuilder &b, ForLoopOp loop);
+  Value viewOf(Value v) { return buffers[bufferOf.lookup(v)].view; }
+  /// An index constant, created once at the top of the kernel.
+  Value constantIndex(OpBuilder &, int64_t v) {
+    Value &c = constants[v];
+    if (!c) {
+      OpBuilder b = OpBuilder::atBlockBegin(entryBlock);
+      c = arith::ConstantIndexOp::create(b, kernel.getLoc(), v);
+    }
+    return c;
+  }
+
+  GraphKernelOp kernel;
+  const GpuTarget &target;
+  MLIRContext *context;
+
+  SmallVector<Buffer> buffers;
+  llvm::DenseMap<Value, unsigned> bufferOf;
+  /// f32 scratch of reductions (by op), accumulators and running maxima (by
+  /// accumulated value index).
+  llvm::DenseMap<Operation *, unsigned> scratchOf;
+  SmallVector<unsigned> accumulatorOf, runningMaxOf;
+  llvm::DenseMap<Operation *, unsigned> pointOf;
+  unsigned loopEndPoint = 0;
+  ForLoopOp loop;
+  SharedMemoryPlan plan;
+  int64_t sharedMemoryBytes = 0;
+
+  // Built values.
+  Block *entryBlock = nullptr;
+  llvm::DenseMap<int64_t, Value> constants;
+  SmallVector<Value> args; // the kernel's memref arguments
+  Value blockIds[3];
+};
+
+bool onlyAccumulated(Value v) {
+  return !v.use_empty() && llvm::all_of(v.getUsers(), [](Operation *user) {
+    return isa<AccumulateOp>(user);
+  });
+}
+
+unsigned KernelLowering::addBuffer(ArrayRef<int64_t> shape, Type elementType,
+                                   bool shared, unsigned start, unsigned end) {
+  Buffer buffer;
+  buffer.shape.assign(shape.begin(), shape.end());
+  buffer.elementType = elementType;
+  buffer.shared = shared;
+  buffer.start = start;
+  buffer.end = end;
+  buffers.push_back(std::move(buffer));
+  return buffers.size() - 1;
+}
+
+unsigned KernelLowering::lastUse(Value v, unsigned def) {
+  unsigned end = def;
+  bool definedInLoop =
+      loop && loop->isAncestor(v.getParentBlock()->getParentOp());
+  for (Operation *user : v.getUsers()) {
+    // Uses inside thread graphs are operands of the thread graph itself.
+    Operation *at = user;
+    while (!pointOf.count(at) && at->getParentOp())
+      at = at->getParentOp();
+    unsigned p = pointOf.lookup(at);
+    // A value from before the loop, read in it, lives through every
+    // iteration.
+    if (loop && !definedInLoop && loop->isAncestor(user))
+      p = std::max(p, loopEndPoint);
+    end = std::max(end, p);
+  }
+  return end;
+}
+
+LogicalResult KernelLowering::assignBuffers() {
+  // Program points, in block-graph order.
+  unsigned point = 0;
+  unsigned loopStartPoint = 0, finalizePoint = 0;
+  for (Operation &op : kernel.getBodyBlock()) {
+    if (auto l = dyn_cast<ForLoopOp>(op)) {
+      loop = l;
+      loopStartPoint = point;
+      pointOf[l] = point;
+      for (Operation &inner : l.getBodyBlock())
+        pointOf[&inner] = point++;
+      loopEndPoint = point - 1; // the accumulate step
+      finalizePoint = point++;
+      continue;
+    }
+    pointOf[&op] = point++;
+  }
+
+  auto tileOf = [](Value v) { return cast<TileType>(v.getType()); };
+  auto addValue = [&](Value v, unsigned def) {
+    TileType type = tileOf(v);
+    bool accumulated = onlyAccumulated(v);
+    Type element =
+        accumulated ? Type(Float32Type::get(context)) : type.getElementType();
+    bufferOf[v] = addBuffer(type.getShape(), element, /*shared=*/!accumulated,
+                            def, lastUse(v, def));
+  };
+  Type f32 = Float32Type::get(context);
+  auto visit = [&](Operation &op) -> LogicalResult {
+    unsigned p = pointOf.lookup(&op);
+    if (isa<AccumulateOp, BlockGraphEndOp, OutputSaverOp>(op))
+      return success();
+    if (auto it = dyn_cast<InputIteratorOp>(op)) {
+      addValue(it.getTile(), p);
+      return success();
+    }
+    if (auto tg = dyn_cast<ThreadGraphOp>(op)) {
+      for (Value r : tg.getResults())
+        addValue(r, p);
+      return success();
+    }
+    if (isa<SoftmaxOp>(op))
+      return op.emitOpError(
+          "is a composite op; run mirage-decompose before lowering");
+    if (op.getNumResults() != 1 || !isa<TileType>(op.getResult(0).getType()))
+      return op.emitOpError("cannot be lowered to GPU code");
+    Value result = op.getResult(0);
+    addValue(result, p);
+    TileType type = tileOf(result);
+    bool needsScratch = isa<MatmulOp, ReduceOp>(op) &&
+                        !buffers[bufferOf[result]].elementType.isF32();
+    if (needsScratch)
+      scratchOf[&op] = addBuffer(type.getShape(), f32, /*shared=*/false, p, p);
+    if (auto norm = dyn_cast<RmsNormOp>(op)) {
+      SmallVector<int64_t> rows(type.getShape());
+      for (size_t d = rows.size() - norm.getNormalizedShape().size();
+           d < rows.size(); ++d)
+        rows[d] = 1;
+      scratchOf[&op] = addBuffer(rows, f32, /*shared=*/false, p, p);
+    }
+    return success();
+  };
+
+  for (Operation &op : kernel.getBodyBlock()) {
+    if (auto l = dyn_cast<ForLoopOp>(op)) {
+      AccumulateOp acc = l.getAccumulateOp();
+      for (auto [k, v] : llvm::enumerate(acc.getValues())) {
+        ArrayRef<int64_t> shape = tileOf(v).getShape();
+        accumulatorOf.push_back(addBuffer(shape, f32, /*shared=*/false,
+                                          loopStartPoint, finalizePoint));
+        runningMaxOf.push_back(acc.getKind(k) == AccumulatorKind::rescaled_sum
+                                   ? addBuffer(shape, f32, /*shared=*/false,
+                                               loopStartPoint, finalizePoint)
+                                   : ~0u);
+      }
+      for (Operation &inner : l.getBodyBlock())
+        if (failed(visit(inner)))
+          return failure();
+      for (Value r : l.getResults())
+        bufferOf[r] = addBuffer(tileOf(r).getShape(),
+                                tileOf(r).getElementType(), /*shared=*/true,
+                                finalizePoint, lastUse(r, finalizePoint));
+      continue;
+    }
+    if (failed(visit(op)))
+      return failure();
+  }
+
+  // Place the shared buffers; private ones take no shared memory (a
+  // request of 0 bytes).
+  SmallVector<BufferRequest> requests;
+  for (const Buffer &buffer : buffers) {
+    int64_t elements = 1;
+    for (int64_t d : buffer.shape)
+      elements *= d;
+    requests.push_back(BufferRequest{
+        buffer.shared
+            ? elements * (buffer.elementType.getIntOrFloatBitWidth() / 8)
+            : 0,
+        kBufferAlignment, buffer.start, buffer.end});
+  }
+  plan = planSharedMemory(requests);
+  sharedMemoryBytes = plan.size;
+  if (sharedMemoryBytes > target.sharedMemoryPerBlock)
+    return kernel.emitOpError()
+           << "needs " << sharedMemoryBytes
+           << " bytes of shared memory per block once its tiles are placed, "
+              "more than the "
+           << target.sharedMemoryPerBlock << " bytes " << target.device
+           << " allows; use smaller tiles (a larger grid or forloop)";
+  return success();
+}
+
+FailureOr<gpu::GPUFuncOp> KernelLowering::build(gpu::GPUModuleOp module,
+                                                StringRef name) {
+  if (failed(assignBuffers()))
+    return failure();
+  Location loc = kernel.getLoc();
+  // Arguments: the kernel's operands, then its results, as memrefs.
+  SmallVector<Type> argTypes;
+  for (Type t : kernel.getInputs().getTypes()) {
+    auto tensor = cast<RankedTensorType>(t);
+    argTypes.push_back(
+        MemRefType::get(tensor.getShape(), tensor.getElementType()));
+  }
+  for (Type t : kernel.getResultTypes()) {
+    auto tensor = cast<RankedTensorType>(t);
+    argTypes.push_back(
+        MemRefType::get(tensor.getShape(), tensor.getElementType()));
+  }
+  OpBuilder b = OpBuilder::atBlockEnd(module.getBody());
+  auto func = gpu::GPUFuncOp::create(b, loc, name,
+                                     FunctionType::get(context, argTypes, {}));
+  func->setAttr(gpu::GPUDialect::getKernelFuncAttrName(), b.getUnitAttr());
+  ArrayRef<int64_t> grid = kernel.getGrid();
+  func.setKnownGridSizeAttr(b.getDenseI32ArrayAttr(
+      {static_cast<int32_t>(grid[0]), static_cast<int32_t>(grid[1]),
+       static_cast<int32_t>(grid[2])}));
+  func.setKnownBlockSizeAttr(b.getDenseI32ArrayAttr(
+      {static_cast<int32_t>(kernel.getBlock()[0]), 1, 1}));
+  Block &entry = func.getBody().front();
+  entryBlock = &entry;
+  b.setInsertionPointToStart(&entry);
+  for (BlockArgument arg : entry.getArguments())
+    args.push_back(arg);
+
+  // Block ids and the buffers' views of dynamic shared memory.
+  blockIds[0] = gpu::BlockIdOp::create(b, loc, gpu::Dimension::x);
+  blockIds[1] = gpu::BlockIdOp::create(b, loc, gpu::Dimension::y);
+  blockIds[2] = gpu::BlockIdOp::create(b, loc, gpu::Dimension::z);
+  Attribute workgroup = getWorkgroupSpace(context);
+  auto bytesType =
+      MemRefType::get({ShapedType::kDynamic}, IntegerType::get(context, 8),
+                      MemRefLayoutAttrInterface(), workgroup);
+  Value smem = gpu::DynamicSharedMemoryOp::create(b, loc, bytesType);
+  for (auto [i, buffer] : llvm::enumerate(buffers)) {
+    if (!buffer.shared) {
+      buffer.view = memref::AllocaOp::create(
+          b, loc, MemRefType::get(buffer.shape, buffer.elementType));
+      continue;
+    }
+    auto type = MemRefType::get(buffer.shape, buffer.elementType,
+                                MemRefLayoutAttrInterface(), workgroup);
+    buffer.view = memref::ViewOp::create(
+        b, loc, type, smem, constantIndex(b, plan.offsets[i]), ValueRange{});
+  }
+
+  unsigned saver = 0;
+  for (Operation &op : kernel.getBodyBlock()) {
+    if (auto l = dyn_cast<ForLoopOp>(op)) {
+      if (failed(emitLoop(b, l)))
+        return failure();
+      continue;
+    }
+    if (auto out = dyn_cast<OutputSaverOp>(op)) {
+      emitOutputSaver(b, out, saver++);
+      continue;
+    }
+    if (failed(emitOp(b, op, Value())))
+      return failure();
+  }
+  gpu::ReturnOp::create(b, loc);
+  return func;
+}
+
+LogicalResult KernelLowering::emitOp(OpBuilder &b, Operation &op, Value iv) {
+  if (isa<BlockGraphEndOp, AccumulateOp>(op))
+    return success();
+  if (auto it = dyn_cast<InputIteratorOp>(op)) {
+    emitInputIterator(b, it, iv);
+    return success();
+  }
+  if (auto tg = dyn_cast<ThreadGraphOp>(op)) {
+    emitThreadGraph(b, tg);
+    return success();
+  }
+  return emitComputeOp(b, op);
+}
+
+void KernelLowering::emitInputIterator(OpBuilder &b, InputIteratorOp it,
+                                       Value iv) {
+  Location loc = it.getLoc();
+  auto arg = cast<BlockArgument>(it.getInput());
+  Value source = args[arg.getArgNumber()];
+  ArrayRef<int64_t> shape = cast<MemRefType>(source.getType()).getShape();
+  ArrayRef<int64_t> box = it.getTile().getType().getShape();
+  ArrayRef<int64_t> grid = kernel.getGrid();
+  SmallVector<OpFoldResult> offsets(shape.size(), b.getIndexAttr(0));
+  SmallVector<Value> dynamic(shape.size());
+  GridMapAttr imap = it.getImap();
+  for (int axis = 0; axis < GridMapAttr::kNumAxes; ++axis)
+    if (std::optional<int64_t> dim = imap.getDim(axis)) {
+      Value part = arith::MulIOp::create(
+          b, loc, blockIds[axis], constantIndex(b, shape[*dim] / grid[axis]));
+      dynamic[*dim] =
+          dynamic[*dim]
+              ? Value(arith::AddIOp::create(b, loc, dynamic[*dim], part))
+              : part;
+    }
+  if (std::optional<uint64_t> fmap = it.getFmap()) {
+    Value step =
+        arith::MulIOp::create(b, loc, iv, constantIndex(b, box[*fmap]));
+    dynamic[*fmap] =
+        dynamic[*fmap]
+            ? Value(arith::AddIOp::create(b, loc, dynamic[*fmap], step))
+            : step;
+  }
+  for (size_t d = 0; d < shape.size(); ++d)
+    if (dynamic[d])
+      offsets[d] = dynamic[d];
+  SmallVector<OpFoldResult> sizes, strides;
+  for (int64_t e : box) {
+    sizes.push_back(b.getIndexAttr(e));
+    strides.push_back(b.getIndexAttr(1));
+  }
+  Value sub =
+      memref::SubViewOp::create(b, loc, source, offsets, sizes, strides);
+  Value dest = viewOf(it.getTile());
+  if (cast<MemRefType>(dest.getType()).getElementType() ==
+      cast<MemRefType>(source.getType()).getElementType())
+    linalg::CopyOp::create(b, loc, ValueRange{sub}, ValueRange{dest});
+  else
+    tile::emitConvert(b, loc, sub, dest);
+}
+
+void KernelLowering::emitOutputSaver(OpBuilder &b, OutputSaverOp out,
+                                     unsigned index) {
+  Location loc = out.getLoc();
+  Value result = args[kernel.getInputs().size() + index];
+  ArrayRef<int64_t> box = out.getTile().getType().getShape();
+  SmallVector<OpFoldResult> offsets(box.size(), b.getIndexAttr(0));
+  GridMapAttr omap = out.getOmap();
+  for (int axis = 0; axis < GridMapAttr::kNumAxes; ++axis)
+    if (std::optional<int64_t> dim = omap.getDim(axis))
+      offsets[*dim] = arith::MulIOp::create(b, loc, blockIds[axis],
+                                            constantIndex(b, box[*dim]))
+                          .getResult();
+  SmallVector<OpFoldResult> sizes, strides;
+  for (int64_t e : box) {
+    sizes.push_back(b.getIndexAttr(e));
+    strides.push_back(b.getIndexAttr(1));
+  }
+  Value sub =
+      memref::SubViewOp::create(b, loc, result, offsets, sizes, strides);
+  Value from = viewOf(out.getTile());
+  if (cast<MemRefType>(from.getType()).getElementType() ==
+      cast<MemRefType>(result.getType()).getElementType())
+    linalg::CopyOp::create(b, loc, ValueRange{from}, ValueRange{sub});
+  else
+    tile::emitConvert(b, loc, from, sub);
+}
+
+LogicalResult KernelLowering::emitComputeOp(OpBuilder &b, Operation &op) {
+  Location loc = op.getLoc();
+  Value result = op.getResult(0);
+  Value out = viewOf(result);
+  SmallVector<Value> operands;
+  for (Value v : op.getOperands())
+    operands.push_back(viewOf(v));
+  // Reductions accumulate in f32: into the result if it is kept in f32,
+  // else into a scratch buffer that is rounded into the tile after.
+  auto accumulator = [&]() -> Value {
+    auto it = scratchOf.find(&op);
+    return it != scratchOf.end() ? buffers[it->second].view : out;
+  };
+  auto finish = [&](Value acc) {
+    if (acc != out)
+      tile::emitConvert(b, loc, acc, out);
+  };
+  if (auto matmul = dyn_cast<MatmulOp>(op)) {
+    Value acc = accumulator();
+    tile::emitFill(b, loc, acc, 0.0);
+    tile::emitMatmulAccumulate(b, loc, operands[0], operands[1], acc);
+    finish(acc);
+    return success();
+  }
+  if (auto reduce = dyn_cast<ReduceOp>(op)) {
+    Value acc = accumulator();
+    bool isMax = reduce.getKind() == ReduceKind::max;
+    tile::emitFill(b, loc, acc,
+                   isMax ? -std::numeric_limits<double>::infinity() : 0.0);
+    tile::emitReduceAccumulate(b, loc, operands[0], acc, reduce.getDim(),
+                               reduce.getKind());
+    finish(acc);
+    return success();
+  }
+  if (auto norm = dyn_cast<RmsNormOp>(op)) {
+    tile::emitRmsNorm(b, loc, operands[0], buffers[scratchOf.lookup(&op)].view,
+                      out, norm.getNormalizedShape().size(),
+                      norm.getEps().convertToDouble());
+    return success();
+  }
+  if (auto concat = dyn_cast<ConcatOp>(op)) {
+    int64_t offset = 0;
+    int64_t dim = concat.getDim();
+    ArrayRef<int64_t> outShape = cast<MemRefType>(out.getType()).getShape();
+    for (Value in : operands) {
+      ArrayRef<int64_t> inShape = cast<MemRefType>(in.getType()).getShape();
+      SmallVector<OpFoldResult> offsets(outShape.size(), b.getIndexAttr(0));
+      offsets[dim] = b.getIndexAttr(offset);
+      SmallVector<OpFoldResult> sizes, strides;
+      for (int64_t e : inShape) {
+        sizes.push_back(b.getIndexAttr(e));
+        strides.push_back(b.getIndexAttr(1));
+      }
+      Value sub =
+          memref::SubViewOp::create(b, loc, out, offsets, sizes, strides);
+      tile::emitConvert(b, loc, in, sub);
+      offset += inShape[dim];
+    }
+    return success();
+  }
+  // Elementwise ops.
+  bool supported = true;
+  tile::emitElementwise(
+      b, loc, operands, out,
+      [&](OpBuilder &nb, Location nloc, ValueRange f32) -> Value {
+        FailureOr<Value> r = tile::emitScalarOp(nb, nloc, &op, f32);
+        if (failed(r)) {
+          supported = false;
+          return f32.front();
+        }
+        return *r;
+      });
+  if (!supported)
+    return op.emitOpError("has no GPU lowering");
+  return success();
+}
+
+void KernelLowering::emitThreadGraph(OpBuilder &b, ThreadGraphOp tg) {
+  Location loc = tg.getLoc();
+  SmallVector<Value> inputs, outputs;
+  for (Value v : tg.getInputs())
+    inputs.push_back(viewOf(v));
+  for (Value v : tg.getResults())
+    outputs.push_back(viewOf(v));
+  ArrayRef<int64_t> shape =
+      cast<TileType>(tg.getResult(0).getType()).getShape();
+  SmallVector<AffineMap> maps;
+  for (Value in : inputs)
+    maps.push_back(tile::getBroadcastMap(
+        cast<MemRefType>(in.getType()).getShape(), shape, context));
+  for (size_t i = 0; i < outputs.size(); ++i)
+    maps.push_back(AffineMap::getMultiDimIdentityMap(shape.size(), context));
+  Block &body = tg.getBody().front();
+  linalg::GenericOp::create(
+      b, loc, inputs, outputs, maps,
+      SmallVector<utils::IteratorType>(shape.size(),
+                                       utils::IteratorType::parallel),
+      [&](OpBuilder &nb, Location nloc, ValueRange blockArgs) {
+        // The chain runs on f32 registers; only its results are rounded.
+        llvm::DenseMap<Value, Value> reg;
+        for (auto [arg, value] : llvm::zip(body.getArguments(),
+                                           blockArgs.take_front(inputs.size())))
+          reg[arg] = tile::toF32(nb, nloc, value);
+        for (Operation &inner : body.without_terminator()) {
+          SmallVector<Value> ops;
+          for (Value v : inner.getOperands())
+            ops.push_back(reg.lookup(v));
+          reg[inner.getResult(0)] = *tile::emitScalarOp(nb, nloc, &inner, ops);
+        }
+        SmallVector<Value> yields;
+        for (auto [v, out] : llvm::zip(
+                 cast<YieldOp>(body.getTerminator()).getValues(), outputs))
+          yields.push_back(
+              tile::fromF32(nb, nloc, reg.lookup(v),
+                            cast<MemRefType>(out.getType()).getElementType()));
+        linalg::YieldOp::create(nb, nloc, yields);
+      });
+}
+
+LogicalResult KernelLowering::emitLoop(OpBuilder &b, ForLoopOp l) {
+  Location loc = l.getLoc();
+  AccumulateOp acc = l.getAccumulateOp();
+  unsigned n = acc.getValues().size();
+  for (unsigned k = 0; k < n; ++k) {
+    Value a = buffers[accumulatorOf[k]].view;
+    tile::emitFill(b, loc, a,
+                   acc.getKind(k) == AccumulatorKind::max
+                       ? -std::numeric_limits<double>::infinity()
+                       : 0.0);
+    if (runningMaxOf[k] != ~0u)
+      tile::emitFill(b, loc, buffers[runningMaxOf[k]].view,
+                     -std::numeric_limits<double>::infinity());
+  }
+  int64_t iterations = kernel.getForloop();
+  auto forOp =
+      scf::ForOp::create(b, loc, constantIndex(b, 0),
+                         constantIndex(b, iterations), constantIndex(b, 1));
+  {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPoint(forOp.getBody()->getTerminator());
+    Value iv = forOp.getInductionVar();
+    for (Operation &op : l.getBodyBlock())
+      if (failed(emitOp(b, op, iv)))
+        return failure();
+    for (unsigned k = 0; k < n; ++k) {
+      Value a = buffers[accumulatorOf[k]].view;
+      Value v = viewOf(acc.getValues()[k]);
+      AccumulatorKind kind = acc.getKind(k);
+      if (kind == AccumulatorKind::rescaled_sum) {
+        // Online softmax: with running max M and this iteration's max m,
+        // M' = max(M, m); a = a·e^(M−M') + v·e^(m−M').
+        Value runMax = buffers[runningMaxOf[k]].view;
+        Value m = viewOf(acc.getValues()[*acc.getRescaleIndex(k)]);
+        ArrayRef<int64_t> shape = cast<MemRefType>(a.getType()).getShape();
+        AffineMap id = AffineMap::getMultiDimIdentityMap(shape.size(), context);
+        AffineMap mMap = tile::getBroadcastMap(
+            cast<MemRefType>(m.getType()).getShape(), shape, context);
+        linalg::GenericOp::create(
+            b, loc, ValueRange{v, m}, ValueRange{a, runMax},
+            SmallVector<AffineMap>{id, mMap, id, id},
+            SmallVector<utils::IteratorType>(shape.size(),
+                                             utils::IteratorType::parallel),
+            [&](OpBuilder &nb, Location nloc, ValueRange x) {
+              Value vv = tile::toF32(nb, nloc, x[0]);
+              Value mm = tile::toF32(nb, nloc, x[1]);
+              Value next = arith::MaximumFOp::create(nb, nloc, x[3], mm);
+              Value old = arith::MulFOp::create(
+                  nb, nloc, x[2],
+                  math::ExpOp::create(
+                      nb, nloc, arith::SubFOp::create(nb, nloc, x[3], next)));
+              Value now = arith::MulFOp::create(
+                  nb, nloc, vv,
+                  math::ExpOp::create(
+                      nb, nloc, arith::SubFOp::create(nb, nloc, mm, next)));
+              linalg::YieldOp::create(
+                  nb, nloc,
+                  ValueRange{arith::AddFOp::create(nb, nloc, old, now), next});
+            });
+        continue;
+      }
+      tile::emitElementwise(
+          b, loc, ValueRange{a, v}, a,
+          [&](OpBuilder &nb, Location nloc, ValueRange x) -> Value {
+            if (kind == AccumulatorKind::max)
+              return arith::MaximumFOp::create(nb, nloc, x[0], x[1]);
+            return arith::AddFOp::create(nb, nloc, x[0], x[1]);
+          });
+    }
+  }
+  // Results: mean and rms divide by the iterations (rms then takes the
+  // root); all round to the result tile's type.
+  for (unsigned k = 0; k < n; ++k) {
+    AccumulatorKind kind = acc.getKind(k);
+    Value a = buffers[accumulatorOf[k]].view;
+    Value out = viewOf(l.getResult(k));
+    tile::emitElementwise(
+        b, loc, ValueRange{a}, out,
+        [&](OpBuilder &nb, Location nloc, ValueRange x) -> Value {
+          if (kind != AccumulatorKind::mean && kind != AccumulatorKind::rms)
+            return x[0];
+          Value mean = arith::DivFOp::create(
+              nb, nloc, x[0],
+              arith::ConstantOp::create(
+                  nb, nloc,
+                  nb.getF32FloatAttr(static_cast<float>(iterations))));
+          return kind == AccumulatorKind::rms
+                     ? Value(math::SqrtOp::create(nb, nloc, mean))
+                     : mean;
+        });
+  }
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// The pass: kernels and host functions
+//===----------------------------------------------------------------------===//
+
+struct ConvertMirageToGPUPass
+    : mirage::impl::ConvertMirageToGPUBase<ConvertMirageToGPUPass> {
+  using Base::Base;
+
+  void runOnOperation() override;
+
+private:
+  LogicalResult convertFunction(func::FuncOp func, const GpuTarget &gpu);
+};
+
+MemRefType toMemRef(Type type) {
+  auto tensor = cast<RankedTensorType>(type);
+  return MemRefType::get(tensor.getShape(), tensor.getElementType());
+}
+
+LogicalResult ConvertMirageToGPUPass::convertFunction(func::FuncOp func,
+                                                      const GpuTarget &gpu) {
+  ModuleOp module = getOperation();
+  Location loc = func.getLoc();
+  Block &body = func.getBody().front();
+  auto ret = cast<func::ReturnOp>(body.getTerminator());
+
+  // Check the body: graph kernels only, results returned once each.
+  for (Operation &op : body.without_terminator())
+    if (!isa<GraphKernelOp>(op))
+      return op.emitOpError()
+             << "must be a graph-defined kernel to be lowered to GPU code; "
+                "run mirage-expand-predefined-kernels first";
+  llvm::DenseMap<Value, unsigned> returned;
+  for (auto [i, v] : llvm::enumerate(ret.getOperands())) {
+    if (isa<BlockArgument>(v))
+      return ret.emitOpError()
+             << "returns argument " << cast<BlockArgument>(v).getArgNumber()
+             << " directly; a lowered function's results "
+                "must be computed by a kernel";
+    if (!returned.try_emplace(v, i).second)
+      return ret.emitOpError("returns one value twice; a lowered function's "
+                             "results must be distinct");
+  }
+
+  // The kernels.
+  OpBuilder mb = OpBuilder::atBlockEnd(module.getBody());
+  std::string moduleName = (func.getName() + "_kernels").str();
+  auto kernels = gpu::GPUModuleOp::create(mb, loc, moduleName);
+  SymbolTable(module).insert(kernels);
+
+  // The host function: inputs, then one argument per result.
+  SmallVector<Type> hostArgs;
+  for (Type t : func.getArgumentTypes())
+    hostArgs.push_back(toMemRef(t));
+  for (Type t : func.getResultTypes())
+    hostArgs.push_back(toMemRef(t));
+  OpBuilder fb(func);
+  auto host = func::FuncOp::create(
+      fb, loc, func.getName(), FunctionType::get(&getContext(), hostArgs, {}));
+  host.setVisibility(func.getVisibility());
+  Block *hostBody = host.addEntryBlock();
+  OpBuilder b = OpBuilder::atBlockEnd(hostBody);
+  llvm::DenseMap<Value, Value> memrefOf;
+  for (auto [arg, hostArg] :
+       llvm::zip(func.getArguments(),
+                 hostBody->getArguments().take_front(func.getNumArguments())))
+    memrefOf[arg] = hostArg;
+  SmallVector<Value> allocated;
+  auto index = [&](int64_t v) {
+    return arith::ConstantIndexOp::create(b, loc, v).getResult();
+  };
+  unsigned k = 0;
+  for (Operation &op : body.without_terminator()) {
+    auto kernel = cast<GraphKernelOp>(op);
+    KernelLowering lowering(kernel, gpu);
+    std::string name = (func.getName() + "_kernel_" + Twine(k++)).str();
+    FailureOr<gpu::GPUFuncOp> kernelFunc = lowering.build(kernels, name);
+    if (failed(kernelFunc))
+      return failure();
+    SmallVector<Value> operands;
+    for (Value v : kernel.getInputs())
+      operands.push_back(memrefOf.lookup(v));
+    for (Value r : kernel.getResults()) {
+      Value m;
+      auto it = returned.find(r);
+      if (it != returned.end()) {
+        m = hostBody->getArgument(func.getNumArguments() + it->second);
+      } else {
+        m = gpu::AllocOp::create(b, loc, toMemRef(r.getType()), Type(),
+                                 ValueRange{}, ValueRange{}, ValueRange{})
+                .getMemref();
+        allocated.push_back(m);
+      }
+      memrefOf[r] = m;
+      operands.push_back(m);
+    }
+    ArrayRef<int64_t> grid = kernel.getGrid();
+    gpu::KernelDim3 gridSize{index(grid[0]), index(grid[1]), index(grid[2])};
+    gpu::KernelDim3 blockSize{index(kernel.getBlock()[0]), index(1), index(1)};
+    Value smem = arith::ConstantIntOp::create(b, loc, b.getI32Type(),
+                                              lowering.getSharedMemoryBytes());
+    gpu::LaunchFuncOp::create(b, loc, *kernelFunc, gridSize, blockSize, smem,
+                              operands);
+  }
+  for (Value m : allocated)
+    gpu::DeallocOp::create(b, loc, Type(), ValueRange{}, m);
+  func::ReturnOp::create(b, loc);
+  func.erase();
+  return success();
+}
+
+void ConvertMirageToGPUPass::runOnOperation() {
+  ModuleOp module = getOperation();
+  const GpuTarget *gpu =
+      target.empty() ? &getGpuTargetFor(module) : lookupGpuTarget(target);
+  if (!gpu) {
+    module.emitError() << "unknown target '" << target << "'; expected one of "
+                       << getGpuTargetNames();
+    return signalPassFailure();
+  }
+  SmallVector<func::FuncOp> funcs;
+  for (auto func : module.getOps<func::FuncOp>()) {
+    if (func.isExternal())
+      continue;
+    // Functions of mirage ops; others are not kernel graphs.
+    bool isKernelGraph = false;
+    for (Operation &op : func.getBody().front())
+      isKernelGraph |= isa_and_nonnull<MirageDialect>(op.getDialect());
+    if (isKernelGraph)
+      funcs.push_back(func);
+  }
+  if (funcs.empty())
+    return;
+  module->setAttr(gpu::GPUDialect::getContainerModuleAttrName(),
+                  UnitAttr::get(&getContext()));
+  for (func::FuncOp func : funcs)
+    if (failed(convertFunction(func, *gpu)))
+      return signalPassFailure();
+}
+
+} // namespace

@@ -1,0 +1,78 @@
+//===- TileOps.h - Tile ops as linalg ops on memrefs ------------*- C++ -*-===//
+//
+// Part of the Mirage for MLIR project, under the Apache License v2.0 with LLVM
+// Exceptions. See LICENSE for license information.
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
+//
+//===----------------------------------------------------------------------===//
+//
+// The op families of block graphs at tile level: each emits linalg ops on
+// memref buffers (tiles in shared memory, f32 accumulators and scratch),
+// computing in f32 whatever the buffers' element types, as the reference
+// interpreter does. Shared by convert-mirage-to-gpu; internal to the
+// conversion library.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef MIRAGE_LIB_CONVERSION_MIRAGETOGPU_TILEOPS_H
+#define MIRAGE_LIB_CONVERSION_MIRAGETOGPU_TILEOPS_H
+
+#include "Mirage/Dialect/Mirage/IR/MirageOps.h"
+
+#include "mlir/IR/Builders.h"
+
+namespace mlir {
+namespace mirage {
+namespace tile {
+
+/// `x` widened to f32 (f16 and bf16 exactly; f32 as is).
+Value toF32(OpBuilder &b, Location loc, Value x);
+/// An f32 `x` rounded to `type` (round to nearest even).
+Value fromF32(OpBuilder &b, Location loc, Value x, Type type);
+
+/// The f32 value of an elementwise compute op (exp, add, clamp, ...) of f32
+/// operands, as the reference interpreter computes it; failure for ops that
+/// are not elementwise.
+FailureOr<Value> emitScalarOp(OpBuilder &b, Location loc, Operation *op,
+                              ValueRange operands);
+
+/// The indexing map that reads an operand of shape `operand` at a point of
+/// the iteration space `iteration` under NumPy broadcasting (trailing dims
+/// aligned; extent-1 dims read index 0).
+AffineMap getBroadcastMap(ArrayRef<int64_t> operand,
+                          ArrayRef<int64_t> iteration, MLIRContext *context);
+
+/// output[i] = body(inputs broadcast to output's shape, widened to f32),
+/// rounded to output's element type. Inputs may alias the output.
+void emitElementwise(
+    OpBuilder &b, Location loc, ValueRange inputs, Value output,
+    function_ref<Value(OpBuilder &, Location, ValueRange)> body);
+
+/// Fills `buffer` with `value`.
+void emitFill(OpBuilder &b, Location loc, Value buffer, double value);
+
+/// Copies `from` into `to` (same shape), converting the element type.
+void emitConvert(OpBuilder &b, Location loc, Value from, Value to);
+
+/// acc += lhs · rhs for (batched, batch-broadcast) matmul tiles; `acc` is f32
+/// with the result's shape.
+void emitMatmulAccumulate(OpBuilder &b, Location loc, Value lhs, Value rhs,
+                          Value acc);
+
+/// acc = combine(acc, input reduced over `dim` down to acc's extent s:
+/// acc[j] ⊕= input[c·s + j] for every chunk c), ⊕ being + (sum) or max;
+/// `acc` is f32.
+void emitReduceAccumulate(OpBuilder &b, Location loc, Value input, Value acc,
+                          int64_t dim, ReduceKind kind);
+
+/// output = x / sqrt(Σ x² / n + eps) over the trailing `normalizedRank`
+/// dims, with `sumSquares` an f32 scratch buffer of x's shape with those
+/// dims of extent 1.
+void emitRmsNorm(OpBuilder &b, Location loc, Value x, Value sumSquares,
+                 Value output, unsigned normalizedRank, double eps);
+
+} // namespace tile
+} // namespace mirage
+} // namespace mlir
+
+#endif // MIRAGE_LIB_CONVERSION_MIRAGETOGPU_TILEOPS_H

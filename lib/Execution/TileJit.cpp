@@ -1,0 +1,155 @@
+//===- TileJit.cpp - Run tile-level GPU code on the CPU -------------------===//
+//
+// Part of the Mirage for MLIR project, under the Apache License v2.0 with LLVM
+// Exceptions. See LICENSE for license information.
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
+//
+//===----------------------------------------------------------------------===//
+
+#include "Mirage/Execution/TileJit.h"
+#include "Mirage/Conversion/Pipelines.h"
+#include "Mirage/Support/HalfFloat.h"
+
+#include "mlir/ExecutionEngine/ExecutionEngine.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/IRMapping.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "llvm/Support/TargetSelect.h"
+
+#include <cstring>
+
+using namespace mlir;
+using namespace mlir::mirage;
+
+namespace {
+/// A strided memref descriptor of any rank, laid out as the C interface
+/// expects: allocated and aligned pointers, offset, sizes, strides.
+struct Descriptor {
+  std::vector<int64_t> words;
+  Descriptor(void *data, ArrayRef<int64_t> shape) {
+    words.push_back(reinterpret_cast<int64_t>(data));
+    words.push_back(reinterpret_cast<int64_t>(data));
+    words.push_back(0);
+    words.insert(words.end(), shape.begin(), shape.end());
+    SmallVector<int64_t> strides = getRowMajorStrides(shape);
+    words.insert(words.end(), strides.begin(), strides.end());
+  }
+};
+
+/// Raw element storage of a tensor of `kind`.
+std::vector<uint8_t> toBytes(const Tensor<float> &t, ElementKind kind) {
+  std::vector<uint8_t> bytes;
+  int64_t n = t.getNumElements();
+  switch (kind) {
+  case ElementKind::F32:
+    bytes.resize(n * 4);
+    std::memcpy(bytes.data(), t.begin(), n * 4);
+    break;
+  case ElementKind::F16:
+  case ElementKind::BF16: {
+    bytes.resize(n * 2);
+    auto *out = reinterpret_cast<uint16_t *>(bytes.data());
+    for (int64_t i = 0; i < n; ++i)
+      out[i] = kind == ElementKind::F16 ? floatToHalfBits(t[i])
+                                        : floatToBFloat16Bits(t[i]);
+    break;
+  }
+  }
+  return bytes;
+}
+
+Tensor<float> fromBytes(const std::vector<uint8_t> &bytes,
+                        ArrayRef<int64_t> shape, ElementKind kind) {
+  Tensor<float> t(shape);
+  int64_t n = t.getNumElements();
+  if (kind == ElementKind::F32) {
+    std::memcpy(t.begin(), bytes.data(), n * 4);
+    return t;
+  }
+  const auto *in = reinterpret_cast<const uint16_t *>(bytes.data());
+  for (int64_t i = 0; i < n; ++i)
+    t[i] = kind == ElementKind::F16 ? halfBitsToFloat(in[i])
+                                    : bfloat16BitsToFloat(in[i]);
+  return t;
+}
+} // namespace
+
+FailureOr<SmallVector<Tensor<float>>> mlir::mirage::runTileLevelOnHost(
+    func::FuncOp func, ArrayRef<Tensor<float>> inputs, StringRef target) {
+  MLIRContext *context = func.getContext();
+  FunctionType type = func.getFunctionType();
+  if (inputs.size() != type.getNumInputs()) {
+    func.emitError() << "@" << func.getName() << " takes "
+                     << type.getNumInputs() << " arguments but "
+                     << inputs.size() << " were given";
+    return failure();
+  }
+  // A module of its own holding just the function (and the target).
+  OwningOpRef<ModuleOp> module = ModuleOp::create(func.getLoc());
+  if (auto parent = func->getParentOfType<ModuleOp>())
+    for (NamedAttribute attr : parent->getAttrs())
+      if (attr.getName() != SymbolTable::getSymbolAttrName())
+        (*module)->setAttr(attr.getName(), attr.getValue());
+  module->push_back(cast<func::FuncOp>(func->clone()));
+  std::string name = func.getName().str();
+
+  PassManager pm(context);
+  LowerToTilesOptions options;
+  options.target = target.str();
+  buildLowerToHostPipeline(pm, options);
+  if (failed(pm.run(*module)))
+    return failure();
+
+  llvm::InitializeNativeTarget();
+  llvm::InitializeNativeTargetAsmPrinter();
+  registerBuiltinDialectTranslation(*context);
+  registerLLVMDialectTranslation(*context);
+  ExecutionEngineOptions engineOptions;
+  engineOptions.jitCodeGenOptLevel = llvm::CodeGenOptLevel::Default;
+  auto engine = ExecutionEngine::create(*module, engineOptions);
+  if (!engine) {
+    func.emitError() << "the JIT failed to compile the lowered @" << name
+                     << ": " << llvm::toString(engine.takeError());
+    return failure();
+  }
+
+  // Buffers and descriptors: the inputs, then one per result.
+  std::vector<std::vector<uint8_t>> storage;
+  std::vector<Descriptor> descriptors;
+  SmallVector<ElementKind> resultKinds;
+  for (auto [i, t] : llvm::enumerate(type.getInputs())) {
+    auto tensor = cast<RankedTensorType>(t);
+    storage.push_back(
+        toBytes(inputs[i], *getElementKind(tensor.getElementType())));
+  }
+  for (Type t : type.getResults()) {
+    auto tensor = cast<RankedTensorType>(t);
+    ElementKind kind = *getElementKind(tensor.getElementType());
+    resultKinds.push_back(kind);
+    storage.emplace_back(tensor.getNumElements() *
+                         (kind == ElementKind::F32 ? 4 : 2));
+  }
+  SmallVector<Type> all(type.getInputs());
+  all.append(type.getResults().begin(), type.getResults().end());
+  for (auto [bytes, t] : llvm::zip(storage, all))
+    descriptors.emplace_back(bytes.data(),
+                             cast<RankedTensorType>(t).getShape());
+  SmallVector<void *> pointers, args;
+  for (Descriptor &d : descriptors)
+    pointers.push_back(d.words.data());
+  for (void *&p : pointers)
+    args.push_back(&p);
+  if (llvm::Error err = (*engine)->invokePacked("_mlir_ciface_" + name, args)) {
+    func.emitError() << "running the lowered @" << name
+                     << " failed: " << llvm::toString(std::move(err));
+    return failure();
+  }
+  SmallVector<Tensor<float>> outputs;
+  for (auto [i, t] : llvm::enumerate(type.getResults()))
+    outputs.push_back(fromBytes(storage[type.getNumInputs() + i],
+                                cast<RankedTensorType>(t).getShape(),
+                                resultKinds[i]));
+  return outputs;
+}
