@@ -23,6 +23,9 @@ config.substitutions.append(("%benchmarks", os.path.join(config.mirage_src_root,
 # `%python` is lit's own (the Python running lit); tests that need NumPy use
 # the project's environment.
 config.substitutions.append(("%mirage_python", config.python_executable))
+# MLIR's runtime support library for mlir-runner tests (vector.print).
+config.substitutions.append(("%mlir_c_runner_utils", os.path.join(
+    config.llvm_shlib_dir, "libmlir_c_runner_utils.so")))
 
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 llvm_config.with_environment("PATH", config.mirage_tools_dir, append_path=True)
@@ -41,7 +44,11 @@ def python_has(module):
 
 if python_has("numpy") and python_has("pytest"):
     config.available_features.add("numpy")
-if shutil.which("ptxas") or os.path.exists("/usr/local/cuda/bin/ptxas"):
+ptxas = shutil.which("ptxas") or (
+    "/usr/local/cuda/bin/ptxas" if os.path.exists("/usr/local/cuda/bin/ptxas")
+    else None)
+if ptxas:
     config.available_features.add("ptxas")
+    config.substitutions.append(("%ptxas", ptxas))
 if os.path.exists("/dev/nvidia0") or os.path.exists("/dev/nvidiactl"):
     config.available_features.add("cuda")

@@ -76,8 +76,10 @@ Tensor<float> fromBytes(const std::vector<uint8_t> &bytes,
 }
 } // namespace
 
-FailureOr<SmallVector<Tensor<float>>> mlir::mirage::runTileLevelOnHost(
-    func::FuncOp func, ArrayRef<Tensor<float>> inputs, StringRef target) {
+FailureOr<SmallVector<Tensor<float>>>
+mlir::mirage::runTileLevelOnHost(func::FuncOp func,
+                                 ArrayRef<Tensor<float>> inputs,
+                                 StringRef target, bool threadLevel) {
   MLIRContext *context = func.getContext();
   FunctionType type = func.getFunctionType();
   if (inputs.size() != type.getNumInputs()) {
@@ -96,8 +98,9 @@ FailureOr<SmallVector<Tensor<float>>> mlir::mirage::runTileLevelOnHost(
   std::string name = func.getName().str();
 
   PassManager pm(context);
-  LowerToTilesOptions options;
+  LowerToHostOptions options;
   options.target = target.str();
+  options.threads = threadLevel;
   buildLowerToHostPipeline(pm, options);
   if (failed(pm.run(*module)))
     return failure();

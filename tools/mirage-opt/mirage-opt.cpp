@@ -18,7 +18,13 @@
 #include "Mirage/Support/PassStatistics.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
+#include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
 #include "mlir/IR/DialectRegistry.h"
+#include "mlir/InitAllExtensions.h"
+#include "mlir/Target/LLVM/NVVM/Target.h"
+#include "mlir/Target/LLVMIR/Dialect/All.h"
 #include "mlir/Tools/mlir-opt/MlirOptMain.h"
 #include "mlir/Transforms/Passes.h"
 #include "llvm/ADT/StringRef.h"
@@ -30,10 +36,18 @@ int main(int argc, char **argv) {
   mlir::mirage::registerMiragePasses();
   mlir::mirage::registerMirageConversionPasses();
   mlir::mirage::registerMiragePipelines();
+  // What the PTX pipeline needs: conversion interfaces to LLVM, the NVVM
+  // target and translation to LLVM IR.
+  mlir::registerAllExtensions(registry);
+  mlir::NVVM::registerNVVMTargetInterfaceExternalModels(registry);
+  mlir::registerAllToLLVMIRTranslations(registry);
   // The dialects the lowering produces, so that its output parses.
   registry.insert<mlir::arith::ArithDialect, mlir::gpu::GPUDialect,
-                  mlir::linalg::LinalgDialect, mlir::math::MathDialect,
-                  mlir::memref::MemRefDialect, mlir::scf::SCFDialect>();
+                  mlir::linalg::LinalgDialect, mlir::LLVM::LLVMDialect,
+                  mlir::math::MathDialect, mlir::memref::MemRefDialect,
+                  mlir::nvgpu::NVGPUDialect, mlir::NVVM::NVVMDialect,
+                  mlir::scf::SCFDialect, mlir::ub::UBDialect,
+                  mlir::vector::VectorDialect>();
   // Generic cleanups users expect from an opt tool.
   mlir::registerCanonicalizerPass();
   mlir::registerCSEPass();

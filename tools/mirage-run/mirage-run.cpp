@@ -18,14 +18,18 @@
 
 #include "Mirage/Dialect/Mirage/IR/MirageDialect.h"
 #include "Mirage/Dialect/Mirage/IR/MirageOps.h"
+#include "Mirage/Execution/KernelPackage.h"
 #include "Mirage/Execution/TileJit.h"
 #include "Mirage/Interpreter/Interpreter.h"
 #include "Mirage/Interpreter/TensorIO.h"
+#include "Mirage/Support/HalfFloat.h"
+#include "Mirage/Target/GpuTarget.h"
 
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Parser/Parser.h"
+#include "llvm/ADT/ScopeExit.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
@@ -38,6 +42,11 @@
 
 #include <chrono>
 #include <cmath>
+#include <cstring>
+
+#if MIRAGE_HAVE_RUNTIME
+#include "mirage-runtime/mirage_runtime.h"
+#endif
 
 using namespace mlir;
 using namespace mlir::mirage;
@@ -97,7 +106,7 @@ llvm::cl::opt<double> atolOption(
                    "reference output's max |x|, so the check is relative to "
                    "the output's scale)"),
     llvm::cl::init(-1), llvm::cl::cat(category));
-enum class Engine { Interpreter, Tiles };
+enum class Engine { Interpreter, Tiles, Threads };
 llvm::cl::opt<Engine> engine(
     "engine",
     llvm::cl::desc("How to run the main program (the --reference "
@@ -108,7 +117,11 @@ llvm::cl::opt<Engine> engine(
         clEnumValN(Engine::Tiles, "tiles",
                    "the tile-level GPU code (mirage-lower-to-tiles), each "
                    "thread block run in turn on the CPU through MLIR's CPU "
-                   "lowering and JIT")),
+                   "lowering and JIT"),
+        clEnumValN(Engine::Threads, "threads",
+                   "the thread-level GPU code (after "
+                   "mirage-map-tiles-to-threads), every thread of a block "
+                   "run in turn between barriers, on the CPU")),
     llvm::cl::init(Engine::Interpreter), llvm::cl::cat(category));
 llvm::cl::opt<std::string> targetOption(
     "target",
@@ -116,6 +129,24 @@ llvm::cl::opt<std::string> targetOption(
                    "checks (sm_80, sm_90a, h200; default: the module's "
                    "mirage.target, else sm_90a)"),
     llvm::cl::value_desc("gpu"), llvm::cl::cat(category));
+enum class Device { CPU, CUDA };
+llvm::cl::opt<Device> device(
+    "device", llvm::cl::desc("Where the main program runs:"),
+    llvm::cl::values(
+        clEnumValN(Device::CPU, "cpu",
+                   "on this machine's CPU, with --engine (default)"),
+        clEnumValN(Device::CUDA, "cuda",
+                   "on the first CUDA GPU: compiled to PTX "
+                   "(mirage-lower-to-ptx), packaged and launched through the "
+                   "Mirage runtime")),
+    llvm::cl::init(Device::CPU), llvm::cl::cat(category));
+llvm::cl::opt<std::string> exportDir(
+    "export",
+    llvm::cl::desc("Compile the program to PTX for --target (default "
+                   "sm_90a; with --device=cuda, the GPU's) and write its "
+                   "kernel package (PTX, cubin when ptxas is found, "
+                   "manifest.json) to DIR"),
+    llvm::cl::value_desc("dir"), llvm::cl::cat(category));
 llvm::cl::opt<bool> noRound(
     "no-round",
     llvm::cl::desc("Keep f32 precision in intermediate results instead of "
@@ -254,10 +285,10 @@ double secondsSince(std::chrono::steady_clock::time_point start) {
 FailureOr<SmallVector<Tensor<float>>>
 evaluate(const Program &program, ArrayRef<Tensor<float>> inputs,
          double &seconds, Engine how = Engine::Interpreter) {
-  if (how == Engine::Tiles) {
+  if (how != Engine::Interpreter) {
     auto start = std::chrono::steady_clock::now();
-    FailureOr<SmallVector<Tensor<float>>> outputs =
-        runTileLevelOnHost(program.entry, inputs, targetOption);
+    FailureOr<SmallVector<Tensor<float>>> outputs = runTileLevelOnHost(
+        program.entry, inputs, targetOption, how == Engine::Threads);
     seconds = secondsSince(start);
     return outputs;
   }
@@ -270,6 +301,106 @@ evaluate(const Program &program, ArrayRef<Tensor<float>> inputs,
   seconds = secondsSince(start);
   return outputs;
 }
+
+/// The PTX chip for a --target name, or empty.
+StringRef chipForTarget(StringRef name) {
+  const GpuTarget *target = lookupGpuTarget(name);
+  if (!target)
+    return "";
+  return target->chip;
+}
+
+#if MIRAGE_HAVE_RUNTIME
+/// Runs `program` on the first CUDA GPU: compiles it to a kernel package in
+/// `packageDir` (for the GPU's chip unless --target says otherwise), loads
+/// it and runs it on `inputs`. Prints why and fails when that cannot be
+/// done (no driver, no GPU, a lowering error).
+FailureOr<SmallVector<Tensor<float>>> runOnCuda(const Program &program,
+                                                ArrayRef<Tensor<float>> inputs,
+                                                StringRef packageDir,
+                                                double &seconds) {
+  MirageRtDevice dev = nullptr;
+  if (mirageRtDeviceCreate(0, &dev) != MIRAGE_RT_SUCCESS) {
+    fail(Twine("--device=cuda: ") + mirageRtGetLastError());
+    return failure();
+  }
+  llvm::scope_exit destroyDevice([&] { mirageRtDeviceDestroy(dev); });
+  std::string chip = chipForTarget(targetOption).str();
+  if (targetOption.empty()) {
+    int major = 0, minor = 0;
+    mirageRtDeviceGetComputeCapability(dev, &major, &minor);
+    chip = major >= 9 ? "sm_90a" : "sm_80";
+  }
+  if (failed(
+          compileKernelPackage(func::FuncOp(program.entry), packageDir, chip)))
+    return failure();
+  MirageRtPackage package = nullptr;
+  if (mirageRtPackageLoad(dev, packageDir.str().c_str(), &package) !=
+      MIRAGE_RT_SUCCESS) {
+    fail(Twine("--device=cuda: ") + mirageRtGetLastError());
+    return failure();
+  }
+  llvm::scope_exit destroyPackage([&] { mirageRtPackageDestroy(package); });
+  FunctionType type = func::FuncOp(program.entry).getFunctionType();
+  auto kindOf = [](Type t) {
+    return *getElementKind(cast<RankedTensorType>(t).getElementType());
+  };
+  // Raw element storage in, and out.
+  std::vector<std::vector<uint8_t>> in, out;
+  for (auto [i, t] : llvm::enumerate(type.getInputs())) {
+    ElementKind kind = kindOf(t);
+    std::vector<uint8_t> bytes(inputs[i].getNumElements() *
+                               (kind == ElementKind::F32 ? 4 : 2));
+    for (int64_t e = 0; e < inputs[i].getNumElements(); ++e) {
+      float x = inputs[i][e];
+      if (kind == ElementKind::F32) {
+        std::memcpy(bytes.data() + 4 * e, &x, 4);
+        continue;
+      }
+      uint16_t h = kind == ElementKind::F16 ? floatToHalfBits(x)
+                                            : floatToBFloat16Bits(x);
+      std::memcpy(bytes.data() + 2 * e, &h, 2);
+    }
+    in.push_back(std::move(bytes));
+  }
+  for (Type t : type.getResults()) {
+    auto tensor = cast<RankedTensorType>(t);
+    out.emplace_back(tensor.getNumElements() *
+                     (kindOf(t) == ElementKind::F32 ? 4 : 2));
+  }
+  SmallVector<const void *> inPtrs;
+  SmallVector<void *> outPtrs;
+  for (auto &b : in)
+    inPtrs.push_back(b.data());
+  for (auto &b : out)
+    outPtrs.push_back(b.data());
+  auto start = std::chrono::steady_clock::now();
+  if (mirageRtPackageRunHost(package, inPtrs.data(), inPtrs.size(),
+                             outPtrs.data(),
+                             outPtrs.size()) != MIRAGE_RT_SUCCESS) {
+    fail(Twine("--device=cuda: ") + mirageRtGetLastError());
+    return failure();
+  }
+  seconds = secondsSince(start);
+  SmallVector<Tensor<float>> outputs;
+  for (auto [i, t] : llvm::enumerate(type.getResults())) {
+    ElementKind kind = kindOf(t);
+    Tensor<float> r(cast<RankedTensorType>(t).getShape());
+    for (int64_t e = 0; e < r.getNumElements(); ++e) {
+      if (kind == ElementKind::F32) {
+        std::memcpy(&r[e], out[i].data() + 4 * e, 4);
+        continue;
+      }
+      uint16_t h;
+      std::memcpy(&h, out[i].data() + 2 * e, 2);
+      r[e] = kind == ElementKind::F16 ? halfBitsToFloat(h)
+                                      : bfloat16BitsToFloat(h);
+    }
+    outputs.push_back(std::move(r));
+  }
+  return outputs;
+}
+#endif
 
 } // namespace
 
@@ -387,21 +518,53 @@ int main(int argc, char **argv) {
   }
 
   double seconds = 0;
-  if (engine == Engine::Tiles && noRound)
+  if (!targetOption.empty() && chipForTarget(targetOption).empty())
+    return fail("unknown --target '" + targetOption + "'; expected one of " +
+                getGpuTargetNames());
+  if (!exportDir.empty() && device == Device::CPU) {
+    if (failed(compileKernelPackage(entry, exportDir,
+                                    targetOption.empty()
+                                        ? StringRef("sm_90a")
+                                        : chipForTarget(targetOption))))
+      return kBadInput;
+    llvm::outs() << "kernel package of @" << entry.getName() << " written to "
+                 << exportDir << "\n";
+  }
+  if (device == Device::CUDA && engine != Engine::Interpreter)
+    return fail("--engine applies to --device=cpu");
+  if (engine != Engine::Interpreter && noRound)
     return fail("--no-round applies to the interpreter, not to "
-                "--engine=tiles");
-  FailureOr<SmallVector<Tensor<float>>> outputs =
-      evaluate(*main, inputs, seconds, engine);
+                "--engine=tiles or threads");
+  FailureOr<SmallVector<Tensor<float>>> outputs = failure();
+  if (device == Device::CUDA) {
+#if MIRAGE_HAVE_RUNTIME
+    SmallString<128> packageDir(exportDir);
+    if (packageDir.empty() &&
+        llvm::sys::fs::createUniqueDirectory("mirage-package", packageDir))
+      return fail("cannot create a temporary directory for the kernel "
+                  "package");
+    outputs = runOnCuda(*main, inputs, packageDir, seconds);
+#else
+    return fail("this mirage-run was built without the GPU runtime (cuda.h "
+                "was not found at configure time); --device=cuda is not "
+                "available");
+#endif
+  } else {
+    outputs = evaluate(*main, inputs, seconds, engine);
+  }
   if (failed(outputs))
     return kBadInput;
 
   llvm::outs()
-      << llvm::formatv("@{0} in {1}: {2} in {3:f3} s on ", entry.getName(),
-                       main->path,
-                       engine == Engine::Tiles
-                           ? "tile-level GPU code compiled and run on the CPU"
-                           : "evaluated",
-                       seconds)
+      << llvm::formatv(
+             "@{0} in {1}: {2} in {3:f3} s on ", entry.getName(), main->path,
+             device == Device::CUDA ? "compiled to PTX and run on the GPU"
+             : engine == Engine::Tiles
+                 ? "tile-level GPU code compiled and run on the CPU"
+             : engine == Engine::Threads
+                 ? "thread-level GPU code compiled and run on the CPU"
+                 : "evaluated",
+             seconds)
       << (inputNpy.empty()
               ? llvm::formatv("random inputs (seed {0})", seed.getValue()).str()
               : std::string(".npy inputs"))

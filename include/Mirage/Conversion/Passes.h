@@ -12,15 +12,25 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/UB/IR/UBOps.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Pass/Pass.h"
 
 namespace mlir {
 namespace mirage {
+
+/// The module attribute where convert-mirage-to-gpu records, per function,
+/// its launch plan (inputs, outputs, buffers, kernels and their arguments;
+/// the fields of a kernel package's manifest, docs/kernel-package.md) for
+/// mirage-export-kernel-package.
+inline constexpr llvm::StringLiteral kLaunchPlansAttrName =
+    "mirage.launch_plans";
 
 #define GEN_PASS_DECL
 #include "Mirage/Conversion/Passes.h.inc"

@@ -87,6 +87,98 @@ def ConvertMirageToGPU : Pass<"convert-mirage-to-gpu", "ModuleOp"> {
   ];
 }
 
+def MirageMapTilesToThreads
+    : Pass<"mirage-map-tiles-to-threads", "::mlir::gpu::GPUModuleOp"> {
+  let summary = "Distribute the tile ops of tile-level kernels over the "
+                "threads of a block";
+  let description = [{
+    The second stage of the lowering (after `convert-mirage-to-gpu`): in
+    every kernel of the `gpu.module`, each `linalg` op on tiles becomes a
+    loop in which thread t of the block's T threads (`known_block_size`)
+    handles the points t, t + T, ... of the op's parallel iteration space,
+    running reductions sequentially per point.
+
+    - Private buffers (the tile level's `memref.alloca`s: f32 accumulators
+      and values that only feed them) are read and written element for
+      element by every op, so each thread owns the same elements throughout
+      and keeps them in a per-thread array of ⌈N/T⌉ elements.
+    - Copies between device and shared memory whose rows are multiples of
+      16 bytes move 128 bits per thread and step (`vector.load/store`).
+    - `gpu.barrier`s go where a thread may read or overwrite shared bytes
+      that another thread wrote or read since the last barrier, in program
+      order and across iterations of the for-loop; ops that access one
+      buffer with the same thread mapping need none.
+
+    Before:
+    ```mlir
+    linalg.generic {...} ins(%a : memref<2x64xf16, #wg>) outs(%b : memref<2x64xf16, #wg>) {...}
+    ```
+    After:
+    ```mlir
+    %t = gpu.thread_id x
+    scf.for %i = %c0 to %c1 step %c1 {
+      %p = arith.addi %t, (%i * 128)
+      %col = arith.remui %p, %c64
+      %row = arith.divui %p, %c64
+      %x = memref.load %a[%row, %col] ...
+      ...
+      memref.store %y, %b[%row, %col] ...
+    }
+    ```
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::memref::MemRefDialect",
+    "::mlir::scf::SCFDialect",
+    "::mlir::ub::UBDialect",
+    "::mlir::vector::VectorDialect"
+  ];
+}
+
+def MirageExportKernelPackage
+    : Pass<"mirage-export-kernel-package", "ModuleOp"> {
+  let summary = "Write the PTX of lowered kernels and their launch plan as "
+                "a kernel package the runtime loads";
+  let description = [{
+    After `mirage-lower-to-ptx`, writes one kernel package
+    (docs/kernel-package.md) per lowered function: `kernels.ptx` (the
+    `gpu.binary`'s PTX), `kernels.cubin` (assembled by `ptxas` for the
+    binary's chip when `ptxas` is found: on PATH, in $CUDA_HOME/bin or
+    /usr/local/cuda/bin) and `manifest.json` (the launch plan
+    `convert-mirage-to-gpu` recorded in `mirage.launch_plans`). With one
+    lowered function the package is `output-dir` itself, with several one
+    directory per function inside it. The module is not changed.
+  }];
+  let options = [
+    Option<"outputDir", "output-dir", "std::string", /*default=*/"\"\"",
+           "Directory to write the package(s) to (created if missing)">,
+    Option<"ptxas", "ptxas", "std::string", /*default=*/"\"auto\"",
+           "ptxas to assemble a cubin with: 'auto' (search), 'none', or a "
+           "path">
+  ];
+}
+
+def MirageLegalizeMathForNVPTX
+    : Pass<"mirage-legalize-math-for-nvptx", "::mlir::gpu::GPUModuleOp"> {
+  let summary = "Rewrite math ops of GPU kernels into LLVM intrinsics NVPTX "
+                "implements, so no libdevice is needed";
+  let description = [{
+    Without this pass, `convert-gpu-to-nvvm` turns math ops into calls of
+    libdevice (`__nv_expf`, ...), which must then be found in a CUDA
+    toolkit at compile time: the PTX would depend on the machine that built
+    it. Instead: `math.erf` becomes a polynomial approximation (MLIR's, max
+    error about 1e-7), `math.powf` becomes exp(y·log x), and every remaining
+    math op an LLVM intrinsic the NVPTX backend lowers itself (exp via
+    `ex2.approx` with range reduction, sqrt as `sqrt.rn`).
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::LLVM::LLVMDialect",
+    "::mlir::math::MathDialect",
+    "::mlir::vector::VectorDialect"
+  ];
+}
+
 def MirageEmulateGPUOnHost : Pass<"mirage-emulate-gpu-on-host", "ModuleOp"> {
   let summary = "Run tile-level kernels on the CPU: launches become loops "
                 "over the grid calling host copies of the kernels";
@@ -119,7 +211,9 @@ def MirageEmulateGPUOnHost : Pass<"mirage-emulate-gpu-on-host", "ModuleOp"> {
     ```
   }];
   let dependentDialects = [
+    "::mlir::arith::ArithDialect",
     "::mlir::func::FuncDialect",
+    "::mlir::linalg::LinalgDialect",
     "::mlir::memref::MemRefDialect",
     "::mlir::scf::SCFDialect"
   ];

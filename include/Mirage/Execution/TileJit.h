@@ -30,9 +30,12 @@ namespace mirage {
 /// diagnostic and fails if the program does not lower or the JIT fails.
 /// `target` names the GPU whose limits the lowering checks (empty: the
 /// module's mirage.target, else sm_90a).
+/// With `threadLevel`, the code run is the thread-level code
+/// (mirage-map-tiles-to-threads), each block's threads emulated in turn
+/// between barriers.
 FailureOr<SmallVector<Tensor<float>>>
 runTileLevelOnHost(func::FuncOp func, ArrayRef<Tensor<float>> inputs,
-                   StringRef target = "");
+                   StringRef target = "", bool threadLevel = false);
 
 } // namespace mirage
 } // namespace mlir

@@ -14,10 +14,13 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/SymbolTable.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "llvm/ADT/SetVector.h"
 
 #define DEBUG_TYPE "mirage-emulate-gpu-on-host"
 
@@ -41,6 +44,172 @@ Type dropWorkgroupSpace(Type type) {
     return type;
   return MemRefType::get(memref.getShape(), memref.getElementType(),
                          memref.getLayout());
+}
+
+/// Runs a thread-level kernel body sequentially (Stratton et al., "MCUDA",
+/// LCPC 2008): private per-thread arrays (entry-block memref.allocas) gain a
+/// leading thread dim; each barrier-free stretch of a block becomes a loop
+/// over the threads, so thread 0 runs its whole stretch before thread 1
+/// starts: a barrier missing inside a stretch shows as wrong results.
+/// Barriers sit at the top level of the body or of loops with uniform
+/// bounds; values a stretch passes to later code must be uniform (they are
+/// recomputed before the stretch).
+LogicalResult emulateThreads(func::FuncOp func, gpu::ThreadIdOp threadId,
+                             int64_t threads) {
+  Block &entry = func.getBody().front();
+  Location loc = func.getLoc();
+  // Private arrays: one row per thread; thread_id is rebound per stretch,
+  // so accesses index with the thread id in scope at the access.
+  DenseMap<Value, Value> thread; // stretch-local thread id of a block
+  for (Operation &op : llvm::make_early_inc_range(entry)) {
+    auto alloca = dyn_cast<memref::AllocaOp>(op);
+    if (!alloca || alloca.getType().getMemorySpace())
+      continue;
+    SmallVector<int64_t> shape = {threads};
+    llvm::append_range(shape, alloca.getType().getShape());
+    OpBuilder b(alloca);
+    auto wide = memref::AllocaOp::create(
+        b, loc, MemRefType::get(shape, alloca.getType().getElementType()));
+    for (OpOperand &use : llvm::make_early_inc_range(alloca->getUses())) {
+      Operation *user = use.getOwner();
+      OpBuilder ub(user);
+      if (auto load = dyn_cast<memref::LoadOp>(user)) {
+        SmallVector<Value> idx = {threadId};
+        llvm::append_range(idx, load.getIndices());
+        load.getResult().replaceAllUsesWith(
+            memref::LoadOp::create(ub, loc, wide, idx).getResult());
+        load.erase();
+      } else if (auto store = dyn_cast<memref::StoreOp>(user)) {
+        SmallVector<Value> idx = {threadId};
+        llvm::append_range(idx, store.getIndices());
+        memref::StoreOp::create(ub, loc, store.getValue(), wide, idx);
+        store.erase();
+      } else {
+        return user->emitOpError(
+            "uses a private array other than by load or store; the host "
+            "emulation cannot give it one row per thread");
+      }
+    }
+    alloca.erase();
+  }
+
+  Value zero, one, count;
+  {
+    OpBuilder b(threadId);
+    zero = arith::ConstantIndexOp::create(b, loc, 0);
+    one = arith::ConstantIndexOp::create(b, loc, 1);
+    count = arith::ConstantIndexOp::create(b, loc, threads);
+  }
+
+  // Splits `block` into stretches between barriers (and between ops that
+  // hold barriers, whose bodies are split in turn).
+  std::function<LogicalResult(Block &)> split =
+      [&](Block &block) -> LogicalResult {
+    // Uniform side-effect-free ops (index math, views) move to the top of
+    // the block, out of every stretch, so every stretch sees them.
+    llvm::DenseSet<Operation *> uniformOps;
+    {
+      llvm::DenseSet<Value> varying = {threadId.getResult()};
+      SmallVector<Operation *> uniform;
+      for (Operation &op : block) {
+        bool dependsOnThread = false;
+        op.walk([&](Operation *nested) {
+          for (Value v : nested->getOperands())
+            dependsOnThread |= varying.contains(v);
+        });
+        // Private arrays are allocated once for all threads.
+        bool allocation = isa<memref::AllocaOp>(op);
+        if (dependsOnThread || op.getNumRegions() != 0 ||
+            (!isMemoryEffectFree(&op) && !allocation) ||
+            op.hasTrait<OpTrait::IsTerminator>() || &op == threadId) {
+          for (Value r : op.getResults())
+            varying.insert(r);
+          continue;
+        }
+        uniform.push_back(&op);
+      }
+      // In order, each before the first op not moved yet.
+      Operation *first = &block.front();
+      for (Operation *op : uniform) {
+        if (op == first)
+          first = op->getNextNode();
+        else
+          op->moveBefore(first);
+        uniformOps.insert(op);
+      }
+    }
+    SmallVector<SmallVector<Operation *>> stretches(1);
+    for (Operation &op : block) {
+      if (op.hasTrait<OpTrait::IsTerminator>())
+        break;
+      bool holdsBarrier = false;
+      op.walk([&](gpu::BarrierOp) { holdsBarrier = true; });
+      if (uniformOps.contains(&op) || &op == threadId.getOperation())
+        continue;
+      if (isa<gpu::BarrierOp>(op)) {
+        stretches.emplace_back();
+        continue;
+      }
+      if (holdsBarrier) {
+        auto loop = dyn_cast<scf::ForOp>(op);
+        if (!loop)
+          return op.emitOpError("holds a barrier; the host emulation needs "
+                                "barriers at the top level or in scf.for");
+        if (failed(split(*loop.getBody())))
+          return failure();
+        stretches.emplace_back();
+        continue;
+      }
+      stretches.back().push_back(&op);
+    }
+    for (SmallVector<Operation *> &stretch : stretches) {
+      if (stretch.empty())
+        continue;
+      // Does the stretch depend on the thread (private arrays are indexed
+      // by the thread id by now)?
+      llvm::SetVector<Operation *> inside(stretch.begin(), stretch.end());
+      bool perThread = false;
+      for (Operation *op : stretch)
+        op->walk([&](Operation *nested) {
+          perThread |=
+              llvm::is_contained(nested->getOperands(), threadId.getResult());
+        });
+      if (!perThread)
+        continue;
+      // Values the stretch passes on would differ per thread.
+      OpBuilder before(stretch.front());
+      for (Operation *op : stretch)
+        for (Operation *user : op->getUsers()) {
+          Operation *top = block.findAncestorOpInBlock(*user);
+          if (!top || !inside.contains(top))
+            return op->emitOpError("defines a per-thread value used after a "
+                                   "barrier; the host emulation cannot "
+                                   "carry it across");
+        }
+      auto loop = scf::ForOp::create(before, loc, zero, count, one);
+      Block *body = loop.getBody();
+      for (Operation *op : stretch)
+        op->moveBefore(body->getTerminator());
+      Value t = loop.getInductionVar();
+      for (Operation *op : stretch)
+        op->walk([&](Operation *nested) {
+          for (OpOperand &operand : nested->getOpOperands())
+            if (operand.get() == threadId.getResult())
+              operand.set(t);
+        });
+    }
+    // Barriers are implicit between the stretches now.
+    for (Operation &op : llvm::make_early_inc_range(block))
+      if (isa<gpu::BarrierOp>(op))
+        op.erase();
+    return success();
+  };
+  if (failed(split(entry)))
+    return failure();
+  if (!threadId.getResult().use_empty())
+    return threadId.emitOpError("is used outside per-thread code");
+  threadId.erase();
+  return success();
 }
 
 struct MirageEmulateGPUOnHostPass
@@ -93,27 +262,53 @@ MirageEmulateGPUOnHostPass::outline(gpu::GPUFuncOp kernel, OpBuilder &b) {
     }
     fb.clone(op, mapping);
   }
-  // Threads are not emulated: a tile-level kernel has none.
-  WalkResult threads = func.walk([&](Operation *op) {
-    if (isa<gpu::ThreadIdOp, gpu::BarrierOp, gpu::BlockDimOp, gpu::LaneIdOp>(
-            op)) {
-      op->emitOpError("is thread-level; the host emulation runs tile-level "
-                      "kernels (before mirage-map-tiles-to-threads)");
+  // Thread-level kernels: every barrier-free stretch of code runs for each
+  // thread in turn (see emulateThreads).
+  gpu::ThreadIdOp threadId;
+  WalkResult unsupported = func.walk([&](Operation *op) {
+    if (auto id = dyn_cast<gpu::ThreadIdOp>(op)) {
+      if (id.getDimension() != gpu::Dimension::x || threadId ||
+          op->getBlock() != entry) {
+        op->emitOpError("must be a single gpu.thread_id x at the top of the "
+                        "kernel to be emulated");
+        return WalkResult::interrupt();
+      }
+      threadId = id;
+    }
+    if (isa<gpu::BlockDimOp, gpu::LaneIdOp, gpu::SubgroupIdOp>(op)) {
+      op->emitOpError("cannot be emulated on the host");
       return WalkResult::interrupt();
     }
     if (isa<gpu::BlockIdOp, gpu::GridDimOp>(op)) {
       op->emitOpError("must be at the top level of the kernel to be emulated");
       return WalkResult::interrupt();
     }
-    // Shared memory is plain host memory here.
+    return WalkResult::advance();
+  });
+  if (unsupported.wasInterrupted())
+    return failure();
+  bool hasBarriers = false;
+  func.walk([&](gpu::BarrierOp) { hasBarriers = true; });
+  if (hasBarriers && !threadId)
+    return kernel.emitOpError("has barriers but no gpu.thread_id");
+  if (threadId) {
+    std::optional<DenseI32ArrayAttr> block = kernel.getKnownBlockSizeAttr();
+    if (!block || (*block)[1] != 1 || (*block)[2] != 1)
+      return kernel.emitOpError("needs known_block_size = [threads, 1, 1] to "
+                                "be emulated");
+    if (failed(emulateThreads(func, threadId, (*block)[0])))
+      return failure();
+  }
+  // Shared memory is plain host memory here.
+  func.walk([&](Operation *op) {
     for (Value r : op->getResults())
       r.setType(dropWorkgroupSpace(r.getType()));
     for (Region &region : op->getRegions())
       for (Block &block : region)
         for (BlockArgument arg : block.getArguments())
           arg.setType(dropWorkgroupSpace(arg.getType()));
-    return WalkResult::advance();
   });
+  WalkResult threads = WalkResult::advance();
   if (threads.wasInterrupted())
     return failure();
   return func;
@@ -181,6 +376,10 @@ void MirageEmulateGPUOnHostPass::runOnOperation() {
     auto smemType =
         MemRefType::get({ShapedType::kDynamic}, IntegerType::get(context, 8));
     Value smem = memref::AllocOp::create(b, loc, smemType, ValueRange{bytes});
+    // All-ones bytes: NaN in f16, bf16 and f32, so reading shared memory no
+    // thread wrote (a missing barrier, a bad offset) shows in the results.
+    Value ones = arith::ConstantIntOp::create(b, loc, b.getI8Type(), -1);
+    linalg::FillOp::create(b, loc, ValueRange{ones}, ValueRange{smem});
     gpu::KernelDim3 grid = launch.getGridSizeOperandValues();
     auto z = scf::ForOp::create(b, loc, zero, grid.z, one);
     b.setInsertionPoint(z.getBody()->getTerminator());

@@ -128,10 +128,25 @@ private:
   Value blockIds[3];
 };
 
+/// Whether `v` only feeds accumulators: like the interpreter, the lowering
+/// then keeps it in f32, unrounded.
 bool onlyAccumulated(Value v) {
   return !v.use_empty() && llvm::all_of(v.getUsers(), [](Operation *user) {
     return isa<AccumulateOp>(user);
   });
+}
+
+/// Whether `v` is the running maximum of a rescaled_sum accumulator, which
+/// every element of the accumulated value reads (broadcast): it must then be
+/// in shared memory, not in the registers of the threads that computed it.
+bool isRescaleMaximum(Value v) {
+  for (OpOperand &use : v.getUses())
+    if (auto acc = dyn_cast<AccumulateOp>(use.getOwner()))
+      for (unsigned k = 0; k < acc.getValues().size(); ++k)
+        if (std::optional<unsigned> j = acc.getRescaleIndex(k))
+          if (acc.getValues()[*j] == v)
+            return true;
+  return false;
 }
 
 unsigned KernelLowering::addBuffer(ArrayRef<int64_t> shape, Type elementType,
@@ -223,7 +238,8 @@ LogicalResult KernelLowering::assignBuffers() {
       for (size_t d = rows.size() - norm.getNormalizedShape().size();
            d < rows.size(); ++d)
         rows[d] = 1;
-      scratchOf[&op] = addBuffer(rows, f32, /*shared=*/false, p, p);
+      // Shared: every element of a row reads the row's sum.
+      scratchOf[&op] = addBuffer(rows, f32, /*shared=*/true, p, p);
     }
     return success();
   };
@@ -662,11 +678,28 @@ struct ConvertMirageToGPUPass
 
 private:
   LogicalResult convertFunction(func::FuncOp func, const GpuTarget &gpu);
+  /// Each function's launch plan, recorded on the module as
+  /// mirage.launch_plans for mirage-export-kernel-package.
+  SmallVector<NamedAttribute> plans;
 };
 
 MemRefType toMemRef(Type type) {
   auto tensor = cast<RankedTensorType>(type);
   return MemRefType::get(tensor.getShape(), tensor.getElementType());
+}
+
+/// {shape, dtype} of a tensor type, as the launch plan records it.
+DictionaryAttr describeTensor(Builder &b, Type type,
+                              ArrayAttr inputRange = {}) {
+  auto tensor = cast<RankedTensorType>(type);
+  Type element = tensor.getElementType();
+  StringRef dtype = element.isF16() ? "f16" : element.isBF16() ? "bf16" : "f32";
+  SmallVector<NamedAttribute> fields = {
+      b.getNamedAttr("shape", b.getDenseI64ArrayAttr(tensor.getShape())),
+      b.getNamedAttr("dtype", b.getStringAttr(dtype))};
+  if (inputRange)
+    fields.push_back(b.getNamedAttr("input_range", inputRange));
+  return b.getDictionaryAttr(fields);
 }
 
 LogicalResult ConvertMirageToGPUPass::convertFunction(func::FuncOp func,
@@ -718,6 +751,17 @@ LogicalResult ConvertMirageToGPUPass::convertFunction(func::FuncOp func,
                  hostBody->getArguments().take_front(func.getNumArguments())))
     memrefOf[arg] = hostArg;
   SmallVector<Value> allocated;
+  // The launch plan (kernel-package.md): what runs, on which tensors.
+  SmallVector<Attribute> planInputs, planOutputs, planBuffers, planKernels;
+  for (auto [i, t] : llvm::enumerate(func.getArgumentTypes()))
+    planInputs.push_back(describeTensor(
+        b, t, func.getArgAttrOfType<ArrayAttr>(i, kInputRangeAttrName)));
+  for (Type t : func.getResultTypes())
+    planOutputs.push_back(describeTensor(b, t));
+  // Where each tensor lives: ("input" | "output" | "buffer", index).
+  llvm::DenseMap<Value, std::pair<StringRef, int64_t>> placeOf;
+  for (BlockArgument arg : func.getArguments())
+    placeOf[arg] = {"input", arg.getArgNumber()};
   auto index = [&](int64_t v) {
     return arith::ConstantIndexOp::create(b, loc, v).getResult();
   };
@@ -737,11 +781,14 @@ LogicalResult ConvertMirageToGPUPass::convertFunction(func::FuncOp func,
       auto it = returned.find(r);
       if (it != returned.end()) {
         m = hostBody->getArgument(func.getNumArguments() + it->second);
+        placeOf[r] = {"output", it->second};
       } else {
         m = gpu::AllocOp::create(b, loc, toMemRef(r.getType()), Type(),
                                  ValueRange{}, ValueRange{}, ValueRange{})
                 .getMemref();
         allocated.push_back(m);
+        placeOf[r] = {"buffer", static_cast<int64_t>(planBuffers.size())};
+        planBuffers.push_back(describeTensor(b, r.getType()));
       }
       memrefOf[r] = m;
       operands.push_back(m);
@@ -753,7 +800,30 @@ LogicalResult ConvertMirageToGPUPass::convertFunction(func::FuncOp func,
                                               lowering.getSharedMemoryBytes());
     gpu::LaunchFuncOp::create(b, loc, *kernelFunc, gridSize, blockSize, smem,
                               operands);
+    SmallVector<Attribute> kernelArgs;
+    for (Value v :
+         llvm::concat<Value>(kernel.getInputs(), kernel.getResults())) {
+      auto [kind, at] = placeOf.lookup(v);
+      kernelArgs.push_back(b.getDictionaryAttr(
+          {b.getNamedAttr("kind", b.getStringAttr(kind)),
+           b.getNamedAttr("index", b.getI64IntegerAttr(at))}));
+    }
+    planKernels.push_back(b.getDictionaryAttr(
+        {b.getNamedAttr("name", b.getStringAttr(name)),
+         b.getNamedAttr("grid", b.getDenseI64ArrayAttr(grid)),
+         b.getNamedAttr("block",
+                        b.getDenseI64ArrayAttr({kernel.getBlock()[0], 1, 1})),
+         b.getNamedAttr("shared_memory_bytes",
+                        b.getI64IntegerAttr(lowering.getSharedMemoryBytes())),
+         b.getNamedAttr("args", b.getArrayAttr(kernelArgs))}));
   }
+  plans.push_back(b.getNamedAttr(
+      func.getName(),
+      b.getDictionaryAttr(
+          {b.getNamedAttr("inputs", b.getArrayAttr(planInputs)),
+           b.getNamedAttr("outputs", b.getArrayAttr(planOutputs)),
+           b.getNamedAttr("buffers", b.getArrayAttr(planBuffers)),
+           b.getNamedAttr("kernels", b.getArrayAttr(planKernels))})));
   for (Value m : allocated)
     gpu::DeallocOp::create(b, loc, Type(), ValueRange{}, m);
   func::ReturnOp::create(b, loc);
@@ -788,6 +858,8 @@ void ConvertMirageToGPUPass::runOnOperation() {
   for (func::FuncOp func : funcs)
     if (failed(convertFunction(func, *gpu)))
       return signalPassFailure();
+  module->setAttr(kLaunchPlansAttrName,
+                  DictionaryAttr::get(&getContext(), plans));
 }
 
 } // namespace

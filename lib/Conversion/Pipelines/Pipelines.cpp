@@ -13,6 +13,8 @@
 #include "mlir/Conversion/Passes.h"
 #include "mlir/Dialect/Arith/Transforms/Passes.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/GPU/Pipelines/Passes.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/Linalg/Passes.h"
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
@@ -47,9 +49,13 @@ void mlir::mirage::buildLowerToTilesPipeline(
   pm.addPass(createConvertMirageToGPU(convert));
 }
 
-void mlir::mirage::buildLowerToHostPipeline(
-    OpPassManager &pm, const LowerToTilesOptions &options) {
-  buildLowerToTilesPipeline(pm, options);
+void mlir::mirage::buildLowerToHostPipeline(OpPassManager &pm,
+                                            const LowerToHostOptions &options) {
+  LowerToTilesOptions tiles;
+  tiles.target = options.target;
+  buildLowerToTilesPipeline(pm, tiles);
+  if (options.threads)
+    pm.addNestedPass<gpu::GPUModuleOp>(createMirageMapTilesToThreads());
   pm.addPass(createMirageEmulateGPUOnHost());
   pm.addPass(std::make_unique<EmitCInterfacePass>());
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
@@ -63,11 +69,45 @@ void mlir::mirage::buildLowerToHostPipeline(
   arith::ArithExpandOpsPassOptions expand;
   expand.includeBf16 = true;
   pm.addPass(arith::createArithExpandOpsPass(expand));
+  pm.addPass(createConvertVectorToLLVMPass());
+  pm.addPass(createConvertVectorToLLVMPass());
   pm.addPass(createFinalizeMemRefToLLVMConversionPass());
+  pm.addPass(createUBToLLVMConversionPass());
+  pm.addPass(createUBToLLVMConversionPass());
   pm.addPass(createArithToLLVMConversionPass());
   pm.addPass(createConvertControlFlowToLLVMPass());
   pm.addPass(createConvertFuncToLLVMPass());
   pm.addPass(createReconcileUnrealizedCastsPass());
+}
+
+StringRef mlir::mirage::getTargetForChip(StringRef chip) {
+  if (chip == "sm_80")
+    return "sm_80";
+  if (chip == "sm_90a" || chip == "sm_90")
+    return "sm_90a";
+  return "";
+}
+
+void mlir::mirage::buildLowerToPTXPipeline(OpPassManager &pm,
+                                           const LowerToPTXOptions &options) {
+  LowerToTilesOptions tiles;
+  tiles.target = getTargetForChip(options.chip).str();
+  buildLowerToTilesPipeline(pm, tiles);
+  pm.addNestedPass<gpu::GPUModuleOp>(createMirageMapTilesToThreads());
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+  pm.addNestedPass<gpu::GPUModuleOp>(createMirageLegalizeMathForNVPTX());
+  gpu::GPUToNVVMPipelineOptions nvvm;
+  nvvm.cubinChip = options.chip;
+  // PTX ISA 8.0 is the first with sm_90a; it also covers sm_80.
+  nvvm.cubinFeatures = "+ptx80";
+  nvvm.cubinFormat = "isa";
+  nvvm.optLevel = options.optLevel;
+  // One device pointer per kernel argument: what kernel packages and the
+  // runtime pass.
+  nvvm.kernelUseBarePtrCallConv = true;
+  nvvm.hostUseBarePtrCallConv = true;
+  gpu::buildLowerToNVVMPassPipeline(pm, nvvm);
 }
 
 void mlir::mirage::registerMiragePipelines() {
@@ -76,9 +116,16 @@ void mlir::mirage::registerMiragePipelines() {
       "Lower a kernel graph to tile-level GPU code (gpu.func kernels on "
       "shared-memory tiles and a host function)",
       buildLowerToTilesPipeline);
-  PassPipelineRegistration<LowerToTilesOptions>(
+  PassPipelineRegistration<LowerToHostOptions>(
       "mirage-lower-to-host",
-      "Lower a kernel graph's tile-level GPU code to the LLVM dialect for the "
-      "CPU (run by mirage-run --engine=tiles)",
+      "Lower a kernel graph's tile-level (or thread-level) GPU code to the "
+      "LLVM dialect for the CPU (run by mirage-run --engine=tiles|threads)",
       buildLowerToHostPipeline);
+  PassPipelineRegistration<LowerToPTXOptions>(
+      "mirage-lower-to-ptx",
+      "Lower a kernel graph to PTX: tile-level kernels, mapped to threads, "
+      "through gpu-lower-to-nvvm-pipeline into a gpu.binary",
+      [](OpPassManager &pm, const LowerToPTXOptions &options) {
+        buildLowerToPTXPipeline(pm, options);
+      });
 }

@@ -52,6 +52,14 @@ LogicalResult MirageDialect::verifyRegionArgAttribute(Operation *op,
 
 LogicalResult MirageDialect::verifyOperationAttribute(Operation *op,
                                                       NamedAttribute attr) {
+  // The lowering's launch plans (convert-mirage-to-gpu): one dictionary per
+  // lowered function, read by mirage-export-kernel-package.
+  if (attr.getName() == "mirage.launch_plans") {
+    if (!isa<DictionaryAttr>(attr.getValue()))
+      return op->emitError("mirage.launch_plans must be a dictionary of "
+                           "launch plans by function name");
+    return success();
+  }
   if (attr.getName() != kTargetAttrName)
     return op->emitError() << "unknown mirage attribute '"
                            << attr.getName().getValue() << "'";
