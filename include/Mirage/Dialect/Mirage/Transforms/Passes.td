@@ -168,4 +168,63 @@ def MirageSuperoptimize : Pass<"mirage-superoptimize", "func::FuncOp"> {
   let dependentDialects = ["::mlir::mirage::MirageDialect"];
 }
 
+def MirageFormThreadGraphs : Pass<"mirage-form-thread-graphs", "func::FuncOp"> {
+  let summary = "Fuse chains of elementwise block-level ops into thread graphs";
+  let description = [{
+    A μGraph optimizer pass on graph-defined kernels (run it after
+    `mirage-superoptimize` and `mirage-safe-softmax`, before lowering). In
+    each block graph (the kernel's body and its for-loop body, separately) it
+    finds maximal groups of elementwise ops (`exp sqrt rsqrt square silu gelu
+    relu sigmoid mul_scalar clamp add sub mul div pow`) and replaces each
+    group of two or more with one `mirage.thread_graph`: every thread applies
+    the whole chain to its elements in registers, reading the group's
+    operands once (broadcast as in NumPy) and storing only its result. The
+    intermediates take no shared-memory tile and are not rounded to the
+    tile's element type.
+
+    A group grows from its root (the op whose result is used outside the
+    group) to producers that
+
+    - are elementwise ops in the same block,
+    - produce the root's tile shape (a thread graph has one iteration shape;
+      a smaller operand, e.g. a `16x1` row statistic, stays an input), and
+    - have every use of their result inside the group (a value used outside
+      must be stored as a tile anyway, so it stays a block-level op).
+
+    Other ops (matmul, reduce, rms_norm, concat, input iterators, accumulators)
+    end a group. Existing thread graphs are left as they are, so running the
+    pass twice changes nothing.
+
+    Before:
+    ```mlir
+    %s = mirage.silu %a : !mirage.tile<8x64xf16>
+    %y = mirage.mul %s, %b
+        : (!mirage.tile<8x64xf16>, !mirage.tile<8x64xf16>) -> !mirage.tile<8x64xf16>
+    mirage.output_saver %y omap = {x = 1} : !mirage.tile<8x64xf16>
+    ```
+    After:
+    ```mlir
+    %y = mirage.thread_graph(%a, %b)
+        : (!mirage.tile<8x64xf16>, !mirage.tile<8x64xf16>) -> !mirage.tile<8x64xf16> {
+    ^bb0(%ta: !mirage.tile<8x64xf16>, %tb: !mirage.tile<8x64xf16>):
+      %s = mirage.silu %ta : !mirage.tile<8x64xf16>
+      %m = mirage.mul %s, %tb
+          : (!mirage.tile<8x64xf16>, !mirage.tile<8x64xf16>) -> !mirage.tile<8x64xf16>
+      mirage.yield %m : !mirage.tile<8x64xf16>
+    }
+    mirage.output_saver %y omap = {x = 1} : !mirage.tile<8x64xf16>
+    ```
+  }];
+  let statistics = [
+    Statistic<"threadGraphsFormed", "thread-graphs-formed",
+              "Thread graphs formed">,
+    Statistic<"opsFused", "ops-fused",
+              "Block-level ops moved into thread graphs">,
+    Statistic<"sharedMemorySaved", "shared-memory-saved",
+              "Bytes of peak shared memory per block saved, summed over "
+              "kernels">
+  ];
+  let dependentDialects = ["::mlir::mirage::MirageDialect"];
+}
+
 #endif // MIRAGE_DIALECT_MIRAGE_TRANSFORMS_PASSES_TD
