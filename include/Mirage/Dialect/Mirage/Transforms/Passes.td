@@ -227,4 +227,82 @@ def MirageFormThreadGraphs : Pass<"mirage-form-thread-graphs", "func::FuncOp"> {
   let dependentDialects = ["::mlir::mirage::MirageDialect"];
 }
 
+def MirageSafeSoftmax : Pass<"mirage-safe-softmax", "func::FuncOp"> {
+  let summary = "Subtract the max before exp where exponentials are divided by their sum";
+  let description = [{
+    A μGraph optimizer pass (run it after `mirage-superoptimize`, before
+    `mirage-form-thread-graphs` and lowering). The superoptimizer verifies
+    μGraphs in a fragment without max (docs/verification.md), so the
+    attention kernels it finds compute `e^s / Σ e^s` as written, and `e^s`
+    overflows f16 (max 65504) once a score exceeds about 11. This pass
+    rewrites every `exp` whose results are summed (by `reduce sum` or a
+    matmul) into `e^(s − m)`, `m` the max of `s` along the summed dim, and
+    rescales what is computed from it so that the function is unchanged
+    (docs/mugraph-optimizer.md gives the argument):
+
+    - in a block graph, `s − m` and its exp form a thread graph (no tile for
+      the difference); values derived from the exponentials are tracked with
+      their factor `e^(−m)` through linear ops (reductions and matmuls along
+      dims `m` is constant on, products, quotients, `mul_scalar`);
+    - a `sum` accumulator of per-iteration exponentials becomes
+      `rescaled_sum` by a new `max` accumulator of the per-iteration maxima
+      (online softmax);
+    - a kernel that saves partial sums (a FlashDecoding split of the keys
+      over the grid) also saves its maxima, and the kernel that adds up the
+      chunks with `reduce sum ... size = s` walks them with a for-loop
+      instead: `max` of the chunk maxima and `rescaled_sum` of each chunk's
+      partial sums, i.e. each chunk is rescaled by `e^(m_chunk − m_global)`.
+      Which max belongs to which partial sum is checked element by element
+      through both kernels' imaps and omaps;
+    - the factors must cancel (the program divides by the sum) before
+      anything is returned.
+
+    Each exp is rewritten on a copy of the function that replaces it only if
+    every step succeeds and the result verifies (shared memory included);
+    otherwise the exp is left as it was with a warning saying why. Exps
+    already in the form `exp(s − reduce_max(s))`, exps inside thread graphs
+    and exps whose results are not summed are left alone, so running the
+    pass twice changes nothing. Kernel-level (pre-defined) `exp`, `reduce`,
+    `div` chains are stabilised too.
+
+    Before (one kernel, for-loop over the keys):
+    ```mlir
+    %l, %o = mirage.for_loop {
+      ...
+      %e = mirage.exp %s : !mirage.tile<16x64xf16>
+      %li = mirage.reduce sum %e dim = 1 : (!mirage.tile<16x64xf16>) -> !mirage.tile<16x1xf16>
+      %oi = mirage.matmul %e, %vt : (!mirage.tile<16x64xf16>, !mirage.tile<64x64xf16>) -> !mirage.tile<16x64xf16>
+      mirage.accumulate sum(%li), sum(%oi) : !mirage.tile<16x1xf16>, !mirage.tile<16x64xf16>
+    }
+    %out = mirage.div %o, %l : (!mirage.tile<16x64xf16>, !mirage.tile<16x1xf16>) -> !mirage.tile<16x64xf16>
+    ```
+    After:
+    ```mlir
+    %l, %o, %m = mirage.for_loop {
+      ...
+      %mi = mirage.reduce max %s dim = 1 : (!mirage.tile<16x64xf16>) -> !mirage.tile<16x1xf16>
+      %e = mirage.thread_graph(%s, %mi) : (!mirage.tile<16x64xf16>, !mirage.tile<16x1xf16>) -> !mirage.tile<16x64xf16> {
+      ^bb0(%a: !mirage.tile<16x64xf16>, %b: !mirage.tile<16x1xf16>):
+        %d = mirage.sub %a, %b : (!mirage.tile<16x64xf16>, !mirage.tile<16x1xf16>) -> !mirage.tile<16x64xf16>
+        %x = mirage.exp %d : !mirage.tile<16x64xf16>
+        mirage.yield %x : !mirage.tile<16x64xf16>
+      }
+      %li = mirage.reduce sum %e dim = 1 : (!mirage.tile<16x64xf16>) -> !mirage.tile<16x1xf16>
+      %oi = mirage.matmul %e, %vt : (!mirage.tile<16x64xf16>, !mirage.tile<64x64xf16>) -> !mirage.tile<16x64xf16>
+      mirage.accumulate rescaled_sum(%li, by = 2), rescaled_sum(%oi, by = 2), max(%mi)
+          : !mirage.tile<16x1xf16>, !mirage.tile<16x64xf16>, !mirage.tile<16x1xf16>
+    }
+    %out = mirage.div %o, %l : (!mirage.tile<16x64xf16>, !mirage.tile<16x1xf16>) -> !mirage.tile<16x64xf16>
+    ```
+  }];
+  let statistics = [
+    Statistic<"expsStabilised", "exps-stabilised",
+              "Exps rewritten to subtract their max">,
+    Statistic<"combinesRescaled", "combines-rescaled",
+              "Kernels that add up chunks of partial sums, rewritten to "
+              "rescale them by their chunk's max">
+  ];
+  let dependentDialects = ["::mlir::mirage::MirageDialect"];
+}
+
 #endif // MIRAGE_DIALECT_MIRAGE_TRANSFORMS_PASSES_TD
