@@ -21,7 +21,8 @@ FlashAttention and Triton.
 
     benchmarks/run.py report [RESULTS.json ...]
         Rewrite the Markdown, CSV and PNG from results JSON files (e.g. where
-        matplotlib is, after a GPU host without it).
+        matplotlib is, after a GPU host without it); with --compile, the
+        compile-side reports from build/harness/harness.json.
 
 Exit status: 0 success (including a skipped GPU part); 1 a program failed to
 compile or its Mirage output was wrong or did not run; 2 bad usage.
@@ -119,7 +120,7 @@ def cmd_compile(args):
     print(f"Compile side: {len(names)} program(s) for {', '.join(targets)} on "
           f"{compile_side.host_description()}, into {args.harness_dir}")
     index = compile_side.compile_all(ROOT, tools, args.harness_dir, targets, names,
-                                     args.options, args.seed, args.timeout)
+                                     args.options, args.seed, args.timeout, command=_command())
     failed = [(t, n) for t in targets for n in names
               if index["targets"][t]["programs"][n].get("status") != "ok"]
     if not args.no_report:
@@ -150,6 +151,9 @@ def cmd_gpu(args):
               "the compile side's results stand alone. See docs/benchmark-harness.md to run the "
               "GPU part on a GPU host.")
         return 0
+    except gpu.SetupError as error:
+        print(f"run.py gpu: {error}", file=sys.stderr)
+        return 2
     except FileNotFoundError as error:
         print(f"run.py gpu: {error}: run `benchmarks/run.py compile` first (where MLIR is) and "
               "copy its output directory here", file=sys.stderr)
@@ -161,6 +165,12 @@ def cmd_gpu(args):
 
 def cmd_report(args):
     from harness import report
+    if args.compile:
+        index = compile_side.load_index(args.harness_dir)
+        for target in index["targets"]:
+            base = report.write_compile_report(index, target, args.results)
+            print(f"wrote {base}.md / .csv" + (" / .png" if os.path.exists(base + ".png") else ""))
+        return 0
     paths = args.files or sorted(p for p in glob.glob(os.path.join(args.results, "*.json")))
     if not paths:
         print(f"run.py report: no results JSON in {args.results}", file=sys.stderr)
@@ -189,6 +199,9 @@ def main(argv=None):
     p = sub.add_parser("report", help="rewrite reports from results JSON")
     p.add_argument("files", nargs="*")
     p.add_argument("--results", default=os.path.join(HERE, "results"))
+    p.add_argument("--compile", action="store_true",
+                   help="rewrite the compile-side reports from --harness-dir instead")
+    p.add_argument("--harness-dir", default=os.path.join(ROOT, "build", "harness"))
     args = parser.parse_args(argv)
     if args.command == "compile":
         return cmd_compile(args)

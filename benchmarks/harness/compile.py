@@ -249,7 +249,7 @@ def compile_program(name, source, target, tools, out_dir, options, seed, timeout
 
 
 def compile_all(root, tools, out_dir, targets, names=PROGRAM_NAMES, options="",
-                seed=0, timeout=600, log=print):
+                seed=0, timeout=600, log=print, command=None):
     """The compile side for `targets` (e.g. ['sm_90a', 'h200']); returns the
     index, also written to out_dir/harness.json. A program that fails is
     recorded with its error and the others go on."""
@@ -273,7 +273,8 @@ def compile_all(root, tools, out_dir, targets, names=PROGRAM_NAMES, options="",
         for target in targets:
             target_entry = index["targets"].setdefault(target, {"programs": {}})
             target_entry.update({"chip": CHIPS[target], "host": host, "revision": revision,
-                                 "date": datetime.date.today().isoformat()})
+                                 "date": datetime.date.today().isoformat(),
+                                 "command": command})
             if not entry["reference"]:
                 record = {"status": "no reference: " + entry["reference_error"]}
             else:

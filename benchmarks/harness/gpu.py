@@ -48,7 +48,12 @@ LABELS = {
 
 
 class Skip(Exception):
-    """The GPU part cannot run here; the message says why."""
+    """The GPU part cannot run here (no PyTorch, no GPU); the message says why."""
+
+
+class SetupError(Exception):
+    """The GPU part could run here but is set up wrong (no packages for the
+    device, peaks missing); the message says what to do."""
 
 
 def detect_torch(dry_run):
@@ -113,7 +118,7 @@ class Context:
         if options.peak_bandwidth or options.peak_tflops:
             base = self.peak
             if base is None and not (options.peak_bandwidth and options.peak_tflops):
-                raise Skip(f"'{self.device_name}' is not in the peak table: give both "
+                raise SetupError(f"'{self.device_name}' is not in the peak table: give both "
                            "--peak-bandwidth and --peak-tflops")
             self.peak = metrics.DevicePeak(
                 (), self.device_name,
@@ -123,7 +128,7 @@ class Context:
                 "given on the command line")
         self.target = options.target or self._default_target()
         if self.target not in self.index["targets"]:
-            raise Skip(f"the compile side has no packages for target {self.target} in "
+            raise SetupError(f"the compile side has no packages for target {self.target} in "
                        f"{harness_dir} (it has: {', '.join(self.index['targets']) or 'none'}); run "
                        f"`benchmarks/run.py compile --targets {self.target}` where MLIR is")
         if dry_run:
@@ -418,8 +423,8 @@ def bench_program(ctx, name):
         mirage = result["contenders"].get("mirage", {})
         if "median_ms" in mirage:
             result["speedup"] = baselines[best]["median_ms"] / mirage["median_ms"]
-    result["compute_bound"] = metrics.is_compute_bound(entry["hbm_bytes"], entry["matmul_flops"],
-                                                       ctx.peak)
+    result["compute_bound"] = (metrics.is_compute_bound(entry["hbm_bytes"], entry["matmul_flops"],
+                                                        ctx.peak) if ctx.peak else None)
     if ctx.dry_run:
         result["status"] = "dry run"
         return result

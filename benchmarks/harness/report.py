@@ -13,7 +13,14 @@ import json
 import math
 import os
 
+from .compile import PROGRAM_NAMES
 from .gpu import CONTENDERS, LABELS
+
+
+def _ordered(names):
+    """Programs in the order of docs/benchmarks.md (JSON files sort keys)."""
+    rank = {n: i for i, n in enumerate(PROGRAM_NAMES)}
+    return sorted(names, key=lambda n: (rank.get(n, len(rank)), n))
 
 
 def _f(value, fmt="{:.2f}", missing="–"):
@@ -37,7 +44,9 @@ COMPILE_FIELDS = ["target", "program", "status", "search_s", "superoptimize_tota
 
 def compile_rows(index, target):
     rows = []
-    for name, record in index["targets"][target]["programs"].items():
+    programs = index["targets"][target]["programs"]
+    for name in _ordered(programs):
+        record = programs[name]
         entry = index["programs"].get(name, {})
         row = {"target": target, "program": name, "hbm_bytes": entry.get("hbm_bytes"),
                "matmul_flops": entry.get("matmul_flops")}
@@ -46,7 +55,7 @@ def compile_rows(index, target):
     return rows
 
 
-def write_compile_report(index, target, results_dir, command, log=print):
+def write_compile_report(index, target, results_dir, command=None, log=print):
     os.makedirs(results_dir, exist_ok=True)
     rows = compile_rows(index, target)
     base = os.path.join(results_dir, f"compile-{target}")
@@ -55,6 +64,7 @@ def write_compile_report(index, target, results_dir, command, log=print):
         writer.writeheader()
         writer.writerows(rows)
     info = index["targets"][target]
+    command = info.get("command") or command
     lines = [
         f"# Compile side, target `{target}` (PTX for {info.get('chip')})",
         "",
@@ -149,7 +159,8 @@ GPU_FIELDS = ["device", "program", "contender", "label", "status", "median_us", 
 def gpu_rows(data):
     device = data["environment"]["device"]
     rows = []
-    for name, result in data["programs"].items():
+    for name in _ordered(data["programs"]):
+        result = data["programs"][name]
         compile_record = result.get("compile") or {}
         for key in CONTENDERS:
             c = result.get("contenders", {}).get(key)
@@ -235,12 +246,13 @@ def write_gpu_report(results_json, command=None, log=print):
     by_program = {}
     for row in rows:
         by_program.setdefault(row["program"], {})[row["contender"]] = row
-    for name, result in data["programs"].items():
+    for name in _ordered(data["programs"]):
+        result = data["programs"][name]
         cs = by_program.get(name, {})
         m = cs.get("mirage", {})
         best = result.get("best_baseline")
         b = cs.get(best, {}) if best else {}
-        bound = "compute" if result.get("compute_bound") else "memory"
+        bound = {True: "compute", False: "memory"}.get(result.get("compute_bound"), "–")
         if "median_us" in m:
             mirage = f"{m['median_us']:.2f} ({m['p10_us']:.2f}–{m['p90_us']:.2f})"
             bw = f"{m['gb_per_s']:.0f} ({_f(m['hbm_peak_pct'], '{:.0f}%')})"
@@ -272,8 +284,8 @@ def write_gpu_report(results_json, command=None, log=print):
             lines.append(f"| {row['program']} | {row['label']} | {row['status']} | | | | | | {err} | {why} |")
     lines += ["", "## Compile side (on the compiling machine, not the GPU host)", "",
               "| program | search s | superoptimize s | lower s | kernels | μGraph |", "|---|---|---|---|---|---|"]
-    for name, result in data["programs"].items():
-        c = result.get("compile") or {}
+    for name in _ordered(data["programs"]):
+        c = data["programs"][name].get("compile") or {}
         lines.append(f"| {name} | {_f(c.get('search_s'))} | {_f(c.get('superoptimize_wall_s'))} | "
                      f"{_f(c.get('lower_wall_s'))} | {c.get('kernels_before', '?')} → {c.get('kernels_after', '?')} | "
                      f"{c.get('plan', c.get('status', ''))} |")
@@ -287,7 +299,7 @@ def _plot_gpu(data, rows, path, log):
     plt = _pyplot(log)
     if plt is None:
         return
-    programs = list(data["programs"])
+    programs = _ordered(data["programs"])
     keys = [k for k in CONTENDERS if any(r["contender"] == k and "median_us" in r for r in rows)]
     if not keys:
         return
