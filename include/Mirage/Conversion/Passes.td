@@ -108,6 +108,13 @@ def MirageMapTilesToThreads
       that another thread wrote or read since the last barrier, in program
       order and across iterations of the for-loop; ops that access one
       buffer with the same thread mapping need none.
+    - With `tensor-cores`, a matmul of f16 tiles in shared memory into
+      an f32 private accumulator (M a multiple of 16, N of 8, K of 16, the
+      16x8 output tiles a multiple of the warps) becomes `nvgpu.mma.sync`
+      m16n8k16 ops, one per output tile and 16-wide k-step; warp w owns
+      tiles w·S ... w·S + S − 1 and lane l the accumulator elements PTX
+      assigns it. Every op on those accumulators (and the private buffers
+      it shares ops with) uses that ownership instead of the cyclic one.
 
     Before:
     ```mlir
@@ -126,9 +133,15 @@ def MirageMapTilesToThreads
     }
     ```
   }];
+  let options = [
+    Option<"tensorCores", "tensor-cores", "bool", /*default=*/"true",
+           "Run f16 matmul tiles with f32 accumulators on tensor cores "
+           "(nvgpu.mma.sync m16n8k16, sm_80 and later)">
+  ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",
     "::mlir::memref::MemRefDialect",
+    "::mlir::nvgpu::NVGPUDialect",
     "::mlir::scf::SCFDialect",
     "::mlir::ub::UBDialect",
     "::mlir::vector::VectorDialect"
@@ -215,7 +228,8 @@ def MirageEmulateGPUOnHost : Pass<"mirage-emulate-gpu-on-host", "ModuleOp"> {
     "::mlir::func::FuncDialect",
     "::mlir::linalg::LinalgDialect",
     "::mlir::memref::MemRefDialect",
-    "::mlir::scf::SCFDialect"
+    "::mlir::scf::SCFDialect",
+    "::mlir::vector::VectorDialect"
   ];
 }
 

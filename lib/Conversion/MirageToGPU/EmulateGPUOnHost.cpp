@@ -16,7 +16,9 @@
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/SymbolTable.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
@@ -44,6 +46,132 @@ Type dropWorkgroupSpace(Type type) {
     return type;
   return MemRefType::get(memref.getShape(), memref.getElementType(),
                          memref.getLayout());
+}
+
+/// Rewrites every warp-level `nvgpu.mma.sync` m16n8k16 (f16 or bf16 inputs,
+/// f32 accumulators) into per-thread code the stretches of emulateThreads
+/// can run: each lane stores its A, B and C fragments in scratch rows of
+/// its own; after a barrier, each lane computes its D elements from the
+/// fragments of the 32 lanes of its warp, where the PTX ISA places them
+/// ("Matrix Fragments for mma.m16n8k16 with floating point type"), into a
+/// scratch row; after another barrier it reads them back. The layout here is
+/// written from the ISA independently of the lowering's, so a wrong lane or
+/// register in either shows as wrong results.
+LogicalResult emulateMmaSync(func::FuncOp func, gpu::ThreadIdOp threadId,
+                             int64_t threads) {
+  SmallVector<nvgpu::MmaSyncOp> mmas;
+  func.walk([&](nvgpu::MmaSyncOp op) { mmas.push_back(op); });
+  if (mmas.empty())
+    return success();
+  if (threads % 32 != 0)
+    return mmas.front().emitOpError("needs whole warps to be emulated");
+  Location loc = func.getLoc();
+  OpBuilder eb(threadId);
+  eb.setInsertionPointAfter(threadId);
+  Type f32 = eb.getF32Type();
+  DenseMap<Type, std::pair<Value, Value>> inputScratch; // element -> A, B
+  Value cScratch =
+      memref::AllocaOp::create(eb, loc, MemRefType::get({threads, 4}, f32));
+  Value dScratch =
+      memref::AllocaOp::create(eb, loc, MemRefType::get({threads, 4}, f32));
+  for (nvgpu::MmaSyncOp mma : mmas) {
+    auto aType = cast<VectorType>(mma.getMatrixA().getType());
+    auto bType = cast<VectorType>(mma.getMatrixB().getType());
+    auto cType = cast<VectorType>(mma.getMatrixC().getType());
+    Type element = aType.getElementType();
+    if (mma.getMmaShapeAsArray() != std::array<int64_t, 3>{16, 8, 16} ||
+        aType.getShape() != ArrayRef<int64_t>{4, 2} ||
+        bType.getShape() != ArrayRef<int64_t>{2, 2} ||
+        cType.getShape() != ArrayRef<int64_t>{2, 2} ||
+        !cType.getElementType().isF32() || bType.getElementType() != element ||
+        !(element.isF16() || element.isBF16()))
+      return mma.emitOpError("is not an m16n8k16 f16/bf16 mma with f32 "
+                             "accumulators; the host emulation has no other");
+    auto [it, inserted] = inputScratch.try_emplace(element);
+    if (inserted)
+      it->second = {memref::AllocaOp::create(
+                        eb, loc, MemRefType::get({threads, 8}, element)),
+                    memref::AllocaOp::create(
+                        eb, loc, MemRefType::get({threads, 4}, element))};
+    auto [aScratch, bScratch] = it->second;
+    OpBuilder b(mma);
+    auto c = [&](int64_t v) {
+      return arith::ConstantIndexOp::create(b, loc, v).getResult();
+    };
+    Value tid = threadId.getResult();
+    // Fragments out: register r, half h is element 2r + h of the row.
+    auto spill = [&](Value vector, Value scratch, int64_t count) {
+      for (int64_t i = 0; i < count; ++i) {
+        Value x = vector::ExtractOp::create(b, loc, vector,
+                                            ArrayRef<int64_t>{i / 2, i % 2});
+        memref::StoreOp::create(b, loc, x, scratch, ValueRange{tid, c(i)});
+      }
+    };
+    spill(mma.getMatrixA(), aScratch, 8);
+    spill(mma.getMatrixB(), bScratch, 4);
+    spill(mma.getMatrixC(), cScratch, 4);
+    gpu::BarrierOp::create(b, loc);
+    // D element e of lane l: row g + 8·(e / 2), column 2q + e mod 2, with
+    // g = l / 4, q = l mod 4, summed over k < 16. A(row, k) is held by lane
+    // 4·(row mod 8) + (k mod 8) / 2 in register (row / 8) + 2·(k / 8),
+    // half k mod 2; B(k, col) by lane 4·col + (k mod 8) / 2 in register
+    // k / 8, half k mod 2.
+    auto divc = [&](Value x, int64_t v) {
+      return arith::DivUIOp::create(b, loc, x, c(v)).getResult();
+    };
+    auto remc = [&](Value x, int64_t v) {
+      return arith::RemUIOp::create(b, loc, x, c(v)).getResult();
+    };
+    auto mulc = [&](Value x, int64_t v) {
+      return arith::MulIOp::create(b, loc, x, c(v)).getResult();
+    };
+    auto add = [&](Value x, Value y) {
+      return arith::AddIOp::create(b, loc, x, y).getResult();
+    };
+    Value warpBase = mulc(divc(tid, 32), 32);
+    Value lane = remc(tid, 32);
+    Value g = divc(lane, 4), q = remc(lane, 4);
+    for (int64_t e = 0; e < 4; ++e) {
+      Value row = add(g, c(8 * (e / 2)));
+      Value col = add(mulc(q, 2), c(e % 2));
+      Value init =
+          memref::LoadOp::create(b, loc, cScratch, ValueRange{tid, c(e)});
+      auto loop = scf::ForOp::create(b, loc, c(0), c(16), c(1), init);
+      OpBuilder outer = b;
+      b.setInsertionPointToStart(loop.getBody());
+      Value k = loop.getInductionVar();
+      Value kHalf = divc(remc(k, 8), 2);
+      Value aLane = add(warpBase, add(mulc(remc(row, 8), 4), kHalf));
+      Value aIndex =
+          add(mulc(add(divc(row, 8), mulc(divc(k, 8), 2)), 2), remc(k, 2));
+      Value bLane = add(warpBase, add(mulc(col, 4), kHalf));
+      Value bIndex = add(mulc(divc(k, 8), 2), remc(k, 2));
+      Value x = arith::ExtFOp::create(
+          b, loc, f32,
+          memref::LoadOp::create(b, loc, aScratch, ValueRange{aLane, aIndex})
+              .getResult());
+      Value y = arith::ExtFOp::create(
+          b, loc, f32,
+          memref::LoadOp::create(b, loc, bScratch, ValueRange{bLane, bIndex})
+              .getResult());
+      Value sum = arith::AddFOp::create(b, loc, loop.getRegionIterArgs()[0],
+                                        arith::MulFOp::create(b, loc, x, y));
+      scf::YieldOp::create(b, loc, sum);
+      b = outer;
+      b.setInsertionPointAfter(loop);
+      memref::StoreOp::create(b, loc, loop.getResult(0), dScratch,
+                              ValueRange{tid, c(e)});
+    }
+    gpu::BarrierOp::create(b, loc);
+    SmallVector<Value> d;
+    for (int64_t e = 0; e < 4; ++e)
+      d.push_back(
+          memref::LoadOp::create(b, loc, dScratch, ValueRange{tid, c(e)}));
+    mma.getResult().replaceAllUsesWith(
+        vector::FromElementsOp::create(b, loc, cType, d).getResult());
+    mma.erase();
+  }
+  return success();
 }
 
 /// Runs a thread-level kernel body sequentially (Stratton et al., "MCUDA",
@@ -92,6 +220,9 @@ LogicalResult emulateThreads(func::FuncOp func, gpu::ThreadIdOp threadId,
     }
     alloca.erase();
   }
+
+  if (failed(emulateMmaSync(func, threadId, threads)))
+    return failure();
 
   Value zero, one, count;
   {

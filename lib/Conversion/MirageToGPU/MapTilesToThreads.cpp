@@ -29,11 +29,13 @@
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/UB/IR/UBOps.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/IRMapping.h"
 #include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/EquivalenceClasses.h"
 #include "llvm/ADT/STLExtras.h"
 
 #define DEBUG_TYPE "mirage-map-tiles-to-threads"
@@ -141,17 +143,43 @@ std::optional<SmallVector<int64_t>> getOwnedMapping(linalg::LinalgOp op,
   return extents;
 }
 
+/// The elements of a [batch..., M, N] private buffer that a warp-level
+/// `mma.sync` m16n8k16 produces: the buffer is cut into 16x8 tiles, warp w
+/// of W owns the tiles w·S ... w·S + S − 1 (row-major over batch, M/16,
+/// N/8), and lane l holds elements c0..c3 of each: rows g and g + 8, columns
+/// 2q and 2q + 1 with g = l / 4, q = l mod 4 (PTX ISA, "Matrix Fragments for
+/// mma.m16n8k16 with floating point type", accumulator layout). Element e of
+/// tile s is per-thread element 4s + e.
+struct MmaLayout {
+  SmallVector<int64_t> shape; // [batch..., M, N]
+  int64_t tilesPerWarp;
+  int64_t batch() const { return product(ArrayRef(shape).drop_back(2)); }
+  int64_t rowTiles() const { return shape[shape.size() - 2] / 16; }
+  int64_t colTiles() const { return shape.back() / 8; }
+};
+
 /// A private buffer: the tile-level alloca and the per-thread array that
-/// replaces it.
+/// replaces it; `mma` when tensor cores produce it (its elements are then
+/// owned as mma.sync accumulators, not cyclically).
 struct PrivateBuffer {
   SmallVector<int64_t> shape;
   Value perThread;
+  std::optional<MmaLayout> mma;
+};
+
+/// The operands of a matmul tile op tensor cores can run: f16 tiles in
+/// shared memory, an f32 private accumulator, one reduction dim.
+struct MmaMatmul {
+  OpOperand *a, *b; // [..., M, K] and [..., K, N]
+  unsigned m, n, k; // iteration dims
+  int64_t extentK;
+  Type elementType; // f16
 };
 
 class ThreadMapper {
 public:
-  ThreadMapper(gpu::GPUFuncOp func, int64_t threads)
-      : func(func), threads(threads) {}
+  ThreadMapper(gpu::GPUFuncOp func, int64_t threads, bool tensorCores)
+      : func(func), threads(threads), tensorCores(tensorCores) {}
 
   LogicalResult run();
 
@@ -172,6 +200,26 @@ private:
   std::optional<std::pair<linalg::FillOp, linalg::LinalgOp>>
   getFusableNeighbours(linalg::LinalgOp op);
   bool lowerVectorCopy(linalg::CopyOp copy);
+  // Tensor cores.
+  std::optional<MmaMatmul> matchMmaMatmul(linalg::LinalgOp op);
+  void assignMmaLayouts(ArrayRef<linalg::LinalgOp> ops);
+  /// Applies a fused epilogue to the reduction's `result` at per-thread
+  /// element `step`.
+  using EpilogueFn =
+      std::function<LogicalResult(OpBuilder &, Value step, Value result)>;
+  /// Lowers an mma matmul into its private accumulator or, with
+  /// `fusedInit` and `epilogue`, in chunks of tiles that start at the fill
+  /// value and go through the epilogue (the accumulator never exists).
+  LogicalResult lowerMma(linalg::LinalgOp op, const MmaMatmul &mma,
+                         const MmaLayout &layout, Value fusedInit,
+                         const EpilogueFn &epilogue);
+  /// The iteration-space indices (parallel dims only) of per-thread element
+  /// `step` of a buffer with `layout`.
+  SmallVector<Value> mmaDims(OpBuilder &b, Location loc, Value step,
+                             const MmaLayout &layout);
+  /// Tile `s` of this thread's warp: (batch index, row tile, column tile).
+  std::array<Value, 3> mmaTile(OpBuilder &b, Location loc, Value s,
+                               const MmaLayout &layout);
   Value constant(OpBuilder &b, int64_t v) {
     return arith::ConstantIndexOp::create(b, func.getLoc(), v);
   }
@@ -182,6 +230,7 @@ private:
 
   gpu::GPUFuncOp func;
   int64_t threads;
+  bool tensorCores;
   Value tid;
   llvm::DenseMap<Value, PrivateBuffer> privates;
 };
@@ -194,6 +243,10 @@ SmallVector<SharedAccess> ThreadMapper::getAccesses(linalg::LinalgOp op) {
     (void)copy;
     vectorCopy = true;
   }
+  bool touchesMmaAccumulator = llvm::any_of(op->getOperands(), [&](Value v) {
+    auto it = privates.find(v);
+    return it != privates.end() && it->second.mma.has_value();
+  });
   for (OpOperand &operand : op->getOpOperands()) {
     memref::ViewOp root = getSharedRoot(operand.get());
     if (!root)
@@ -204,8 +257,13 @@ SmallVector<SharedAccess> ThreadMapper::getAccesses(linalg::LinalgOp op) {
     // root (a subview's elements sit elsewhere in the root).
     if (!vectorCopy && operand.get() == root.getResult())
       if (std::optional<SmallVector<int64_t>> m =
-              getOwnedMapping(op, op.getMatchingIndexingMap(&operand)))
+              getOwnedMapping(op, op.getMatchingIndexingMap(&operand))) {
         access.mapping = *m;
+        // Ops on mma.sync accumulators own their points as the
+        // accumulators do, not cyclically.
+        if (touchesMmaAccumulator)
+          access.mapping.push_back(-1);
+      }
     accesses.push_back(std::move(access));
   }
   return accesses;
@@ -442,9 +500,26 @@ LogicalResult ThreadMapper::lower(linalg::LinalgOp op, Value fusedInit,
                             "shared memory");
   }
 
+  // The ownership of the op's points: that of its private operands when
+  // tensor cores produce them, else cyclic.
+  const MmaLayout *layout = nullptr;
+  for (Value v : op->getOperands()) {
+    auto it = privates.find(v);
+    if (it != privates.end() && it->second.mma)
+      layout = &*it->second.mma;
+  }
+  std::optional<MmaMatmul> mma;
+  if (layout) {
+    mma = matchMmaMatmul(op);
+    if (!mma && !reductionDims.empty())
+      return op.emitOpError("reduces into an mma.sync accumulator; only "
+                            "matmuls can");
+  }
+
   int64_t n = product(parallelExtents);
-  int64_t steps = (n + threads - 1) / threads;
-  bool guarded = n % threads != 0;
+  int64_t steps =
+      layout ? 4 * layout->tilesPerWarp : (n + threads - 1) / threads;
+  bool guarded = !layout && n % threads != 0;
   SmallVector<OpOperand *> inputs = op.getDpsInputOperands();
   SmallVector<OpOperand *> outputs;
   for (OpOperand &init : op.getDpsInitsMutable())
@@ -473,11 +548,14 @@ LogicalResult ThreadMapper::lower(linalg::LinalgOp op, Value fusedInit,
                                  pointOf(b, step, /*clamp=*/false),
                                  constant(b, n));
   };
-  // Iteration-space indices of a point (reduction dims filled by loops).
-  auto dimsOf = [&](OpBuilder &b, Value p) {
+  // Iteration-space indices of the thread's point at `step` (reduction dims
+  // filled by loops).
+  auto dimsAt = [&](OpBuilder &b, Value step, bool clamp) {
     SmallVector<Value> dims(iterators.size());
-    for (auto [d, v] :
-         llvm::zip(parallelDims, delinearize(b, loc, p, parallelExtents)))
+    SmallVector<Value> point =
+        layout ? mmaDims(b, loc, step, *layout)
+               : delinearize(b, loc, pointOf(b, step, clamp), parallelExtents);
+    for (auto [d, v] : llvm::zip(parallelDims, point))
       dims[d] = v;
     return dims;
   };
@@ -597,6 +675,15 @@ LogicalResult ThreadMapper::lower(linalg::LinalgOp op, Value fusedInit,
     return success();
   };
 
+  if (mma) {
+    EpilogueFn atStep;
+    if (epilogue)
+      atStep = [&](OpBuilder &eb, Value step, Value result) {
+        return runEpilogue(eb, dimsAt(eb, step, false), step, result);
+      };
+    return lowerMma(op, *mma, *layout, fusedInit, atStep);
+  }
+
   OpBuilder b(op);
   if (!reductionDims.empty() && allOutputsPrivate && unroll) {
     // Register tiling: the reduction loops outermost, carrying every
@@ -617,7 +704,7 @@ LogicalResult ThreadMapper::lower(linalg::LinalgOp op, Value fusedInit,
         SmallVector<Value> next;
         for (int64_t step = 0; step < steps; ++step) {
           Value s = constant(nb, step);
-          SmallVector<Value> dims = dimsOf(nb, pointOf(nb, s, /*clamp=*/true));
+          SmallVector<Value> dims = dimsAt(nb, s, /*clamp=*/true);
           for (auto [k, d] : llvm::enumerate(reductionDims))
             dims[d] = rdims[k];
           ValueRange mine = acc.slice(step * outputs.size(), outputs.size());
@@ -658,7 +745,7 @@ LogicalResult ThreadMapper::lower(linalg::LinalgOp op, Value fusedInit,
               scf::IfOp::create(b, loc, inBounds(b, s), /*withElse=*/false);
           eb = OpBuilder::atBlockBegin(guard.thenBlock());
         }
-        SmallVector<Value> dims = dimsOf(eb, pointOf(eb, s, false));
+        SmallVector<Value> dims = dimsAt(eb, s, false);
         if (failed(runEpilogue(eb, dims, s, (*finals)[step])))
           return failure();
         continue;
@@ -680,7 +767,7 @@ LogicalResult ThreadMapper::lower(linalg::LinalgOp op, Value fusedInit,
                                      /*withElse=*/false);
       body = OpBuilder::atBlockBegin(guard.thenBlock());
     }
-    SmallVector<Value> dims = dimsOf(body, pointOf(body, step, false));
+    SmallVector<Value> dims = dimsAt(body, step, false);
     // Current output values: loaded when the payload reads them or
     // reductions start from them.
     SmallVector<Value> current;
@@ -755,6 +842,390 @@ LogicalResult ThreadMapper::lower(linalg::LinalgOp op, Value fusedInit,
   return success();
 }
 
+std::optional<MmaMatmul> ThreadMapper::matchMmaMatmul(linalg::LinalgOp op) {
+  if (op.getNumDpsInputs() != 2 || op.getNumDpsInits() != 1 ||
+      op.getNumReductionLoops() != 1 || op.getNumParallelLoops() < 2)
+    return std::nullopt;
+  OpOperand *out = op.getDpsInitOperand(0);
+  auto outType = dyn_cast<MemRefType>(out->get().getType());
+  if (!privates.count(out->get()) || !outType ||
+      !outType.getElementType().isF32())
+    return std::nullopt;
+  SmallVector<utils::IteratorType> iterators = op.getIteratorTypesArray();
+  SmallVector<unsigned> parallelDims;
+  MmaMatmul mma;
+  for (unsigned d = 0; d < iterators.size(); ++d) {
+    if (iterators[d] == utils::IteratorType::parallel)
+      parallelDims.push_back(d);
+    else
+      mma.k = d;
+  }
+  mma.m = parallelDims[parallelDims.size() - 2];
+  mma.n = parallelDims.back();
+  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+  mma.extentK = ranges[mma.k];
+  if (ranges[mma.m] % 16 != 0 || ranges[mma.n] % 8 != 0 ||
+      mma.extentK % 16 != 0)
+    return std::nullopt;
+  // A's map ends in (m, k), B's in (k, n); other results are batch dims.
+  auto endsIn = [&](AffineMap map, unsigned first, unsigned second) {
+    ArrayRef<AffineExpr> r = map.getResults();
+    if (r.size() < 2)
+      return false;
+    for (AffineExpr e : r.drop_back(2)) {
+      auto dim = dyn_cast<AffineDimExpr>(e);
+      if (!dim || dim.getPosition() == mma.m || dim.getPosition() == mma.n ||
+          dim.getPosition() == mma.k)
+        return false;
+    }
+    auto x = dyn_cast<AffineDimExpr>(r[r.size() - 2]);
+    auto y = dyn_cast<AffineDimExpr>(r.back());
+    return x && y && x.getPosition() == first && y.getPosition() == second;
+  };
+  mma.a = op.getDpsInputOperand(0);
+  mma.b = op.getDpsInputOperand(1);
+  if (!endsIn(op.getMatchingIndexingMap(mma.a), mma.m, mma.k))
+    std::swap(mma.a, mma.b);
+  if (!endsIn(op.getMatchingIndexingMap(mma.a), mma.m, mma.k) ||
+      !endsIn(op.getMatchingIndexingMap(mma.b), mma.k, mma.n))
+    return std::nullopt;
+  // f16 tiles in shared memory. (bf16 has the same fragment layouts, but
+  // MLIR 22's nvgpu-to-nvvm cannot lower a bf16 mma.sync: "failed to
+  // deduce operand PTX types"; it stays on CUDA cores.)
+  for (OpOperand *in : {mma.a, mma.b}) {
+    if (!isWorkgroup(in->get()))
+      return std::nullopt;
+    Type element = cast<MemRefType>(in->get().getType()).getElementType();
+    if (!element.isF16())
+      return std::nullopt;
+    if (in == mma.a)
+      mma.elementType = element;
+    else if (element != mma.elementType)
+      return std::nullopt;
+  }
+  // The payload is out + ext(a) · ext(b).
+  Block *payload = op.getBlock();
+  auto yield = cast<linalg::YieldOp>(payload->getTerminator());
+  auto add = yield.getValues()[0].getDefiningOp<arith::AddFOp>();
+  if (!add)
+    return std::nullopt;
+  Value outArg = payload->getArgument(2);
+  Value product = add.getLhs() == outArg   ? add.getRhs()
+                  : add.getRhs() == outArg ? add.getLhs()
+                                           : Value();
+  auto mul = product ? product.getDefiningOp<arith::MulFOp>() : nullptr;
+  if (!mul)
+    return std::nullopt;
+  auto lhs = mul.getLhs().getDefiningOp<arith::ExtFOp>();
+  auto rhs = mul.getRhs().getDefiningOp<arith::ExtFOp>();
+  if (!lhs || !rhs)
+    return std::nullopt;
+  llvm::SmallDenseSet<Value, 2> factors = {lhs.getIn(), rhs.getIn()};
+  if (factors != llvm::SmallDenseSet<Value, 2>{payload->getArgument(0),
+                                               payload->getArgument(1)})
+    return std::nullopt;
+  if (payload->getOperations().size() != 5) // 2 extf, mulf, addf, yield
+    return std::nullopt;
+  return mma;
+}
+
+void ThreadMapper::assignMmaLayouts(ArrayRef<linalg::LinalgOp> ops) {
+  if (threads % 32 != 0)
+    return;
+  int64_t warps = threads / 32;
+  // Private buffers one op accesses together share their ownership.
+  llvm::EquivalenceClasses<Value> classes;
+  for (auto &[value, buffer] : privates)
+    classes.insert(value);
+  for (linalg::LinalgOp op : ops) {
+    Value first;
+    for (Value v : op->getOperands())
+      if (privates.count(v)) {
+        if (first)
+          classes.unionSets(first, v);
+        else
+          first = v;
+      }
+  }
+  llvm::DenseMap<Value, MmaLayout> candidates; // class leader -> layout
+  llvm::DenseSet<Value> rejected;
+  for (linalg::LinalgOp op : ops) {
+    Value out;
+    for (Value v : op->getOperands())
+      if (privates.count(v))
+        out = classes.getLeaderValue(v);
+    if (!out)
+      continue;
+    if (op.getNumReductionLoops() == 0)
+      continue; // elementwise: follows the class's ownership
+    std::optional<MmaMatmul> mma = matchMmaMatmul(op);
+    Value buffer = op.getDpsInitOperand(0)->get();
+    if (!mma) {
+      rejected.insert(out); // another reduction into the class: SIMT
+      continue;
+    }
+    MmaLayout layout;
+    layout.shape = privates[buffer].shape;
+    int64_t tiles = layout.batch() * layout.rowTiles() * layout.colTiles();
+    layout.tilesPerWarp = tiles / warps;
+    // An accumulator kept across ops must fit in registers; one that only
+    // feeds an epilogue is produced chunk by chunk (lowerMma).
+    bool fitsRegisters = 4 * layout.tilesPerWarp <= kMaxUnrolledSteps;
+    if (tiles % warps != 0 || (!fitsRegisters && !getFusableNeighbours(op))) {
+      rejected.insert(out);
+      continue;
+    }
+    auto [it, inserted] = candidates.try_emplace(out, layout);
+    if (!inserted && it->second.shape != layout.shape)
+      rejected.insert(out);
+  }
+  for (auto &[value, buffer] : privates) {
+    Value leader = classes.getLeaderValue(value);
+    auto it = candidates.find(leader);
+    if (it == candidates.end() || rejected.contains(leader))
+      continue;
+    if (buffer.shape != it->second.shape) {
+      rejected.insert(leader);
+      continue;
+    }
+  }
+  for (auto &[value, buffer] : privates) {
+    Value leader = classes.getLeaderValue(value);
+    auto it = candidates.find(leader);
+    if (it != candidates.end() && !rejected.contains(leader))
+      buffer.mma = it->second;
+  }
+}
+
+std::array<Value, 3> ThreadMapper::mmaTile(OpBuilder &b, Location loc, Value s,
+                                           const MmaLayout &layout) {
+  Value warp = arith::DivUIOp::create(b, loc, tid, constant(b, 32));
+  Value linear = arith::AddIOp::create(
+      b, loc,
+      arith::MulIOp::create(b, loc, warp, constant(b, layout.tilesPerWarp)), s);
+  SmallVector<Value> t = delinearize(
+      b, loc, linear, {layout.batch(), layout.rowTiles(), layout.colTiles()});
+  return {t[0], t[1], t[2]};
+}
+
+SmallVector<Value> ThreadMapper::mmaDims(OpBuilder &b, Location loc, Value step,
+                                         const MmaLayout &layout) {
+  Value four = constant(b, 4);
+  Value s = arith::DivUIOp::create(b, loc, step, four);
+  Value e = arith::RemUIOp::create(b, loc, step, four);
+  auto [batch, rowTile, colTile] = mmaTile(b, loc, s, layout);
+  Value lane = arith::RemUIOp::create(b, loc, tid, constant(b, 32));
+  Value g = arith::DivUIOp::create(b, loc, lane, four);
+  Value q = arith::RemUIOp::create(b, loc, lane, four);
+  auto add = [&](Value x, Value y) {
+    return arith::AddIOp::create(b, loc, x, y).getResult();
+  };
+  auto mul = [&](Value x, int64_t c) {
+    return arith::MulIOp::create(b, loc, x, constant(b, c)).getResult();
+  };
+  // Row g (+ 8 for c2, c3), column 2q (+ 1 for c1, c3).
+  Value row = add(add(mul(rowTile, 16), g),
+                  mul(arith::DivUIOp::create(b, loc, e, constant(b, 2)), 8));
+  Value col = add(add(mul(colTile, 8), mul(q, 2)),
+                  arith::RemUIOp::create(b, loc, e, constant(b, 2)));
+  SmallVector<Value> dims =
+      delinearize(b, loc, batch, ArrayRef<int64_t>(layout.shape).drop_back(2));
+  if (layout.shape.size() == 2)
+    dims.clear();
+  dims.push_back(row);
+  dims.push_back(col);
+  return dims;
+}
+
+LogicalResult ThreadMapper::lowerMma(linalg::LinalgOp op, const MmaMatmul &mma,
+                                     const MmaLayout &layout, Value fusedInit,
+                                     const EpilogueFn &epilogue) {
+  Location loc = op.getLoc();
+  int64_t tilesPerWarp = layout.tilesPerWarp;
+  int64_t colTiles = layout.colTiles(), rowTiles = layout.rowTiles();
+  // Tiles go in chunks of `chunk` (all of them unless fused: then at most
+  // 16 tiles, 64 f32 registers, at a time).
+  int64_t chunk = tilesPerWarp;
+  if (epilogue)
+    while (4 * chunk > kMaxUnrolledSteps || tilesPerWarp % chunk != 0)
+      --chunk;
+  // Fragments shared by tiles of a chunk are loaded once per k-step: A's
+  // by tiles in one row of tiles, B's by tiles in one column (of one
+  // batch). Tile j of a chunk is the warp's tile c·chunk + j.
+  enum class Sharing { None, WholeRows, OneRow };
+  Sharing sharing = Sharing::None;
+  if (chunk % colTiles == 0)
+    sharing = Sharing::WholeRows;
+  else if (colTiles % chunk == 0)
+    sharing = Sharing::OneRow;
+  // A chunk of whole rows of tiles starts at a multiple of its row count
+  // R (tile counts are multiples of the chunk), so it stays in one batch
+  // when R divides the rows of tiles per batch.
+  bool oneBatch =
+      sharing == Sharing::OneRow ||
+      (sharing == Sharing::WholeRows && rowTiles % (chunk / colTiles) == 0);
+  auto aKey = [&](int64_t j) {
+    switch (sharing) {
+    case Sharing::WholeRows:
+      return j / colTiles;
+    case Sharing::OneRow:
+      return int64_t(0);
+    case Sharing::None:
+      break;
+    }
+    return j;
+  };
+  auto bKey = [&](int64_t j) {
+    if (sharing == Sharing::OneRow)
+      return j;
+    return oneBatch ? j % colTiles : j;
+  };
+  int64_t numA = aKey(chunk - 1) + 1;
+  int64_t numB = 0;
+  for (int64_t j = 0; j < chunk; ++j)
+    numB = std::max(numB, bKey(j) + 1);
+
+  // Fragments live in per-thread arrays (registers once unrolled), so that
+  // only they cross from the loads to the mma.sync ops.
+  OpBuilder entry(func.getContext());
+  entry.setInsertionPointAfter(tid.getDefiningOp());
+  Value aFragments = memref::AllocaOp::create(
+      entry, loc, MemRefType::get({numA * 8}, mma.elementType));
+  Value bFragments = memref::AllocaOp::create(
+      entry, loc, MemRefType::get({numB * 4}, mma.elementType));
+  Value acc = epilogue ? memref::AllocaOp::create(
+                             entry, loc,
+                             MemRefType::get({4 * chunk}, entry.getF32Type()))
+                             .getResult()
+                       : privates[op.getDpsInitOperand(0)->get()].perThread;
+
+  SmallVector<unsigned> batchDims;
+  for (unsigned d = 0; d < op.getNumLoops(); ++d)
+    if (d != mma.m && d != mma.n && d != mma.k &&
+        op.getIteratorTypesArray()[d] == utils::IteratorType::parallel)
+      batchDims.push_back(d);
+  auto aType = VectorType::get({4, 2}, mma.elementType);
+  auto bType = VectorType::get({2, 2}, mma.elementType);
+  auto cType = VectorType::get({2, 2}, entry.getF32Type());
+
+  OpBuilder b(op);
+  for (int64_t first = 0; first < tilesPerWarp; first += chunk) {
+    // The chunk's accumulators start at the fill value when fused.
+    int64_t base = epilogue ? 0 : first * 4;
+    if (epilogue)
+      for (int64_t i = 0; i < 4 * chunk; ++i)
+        memref::StoreOp::create(b, loc, fusedInit, acc,
+                                ValueRange{constant(b, i)});
+    auto loop = scf::ForOp::create(
+        b, loc, constant(b, 0), constant(b, mma.extentK / 16), constant(b, 1));
+    OpBuilder lb(loop.getBody()->getTerminator());
+    Value k0 = arith::MulIOp::create(lb, loc, loop.getInductionVar(),
+                                     constant(lb, 16));
+    Value lane = arith::RemUIOp::create(lb, loc, tid, constant(lb, 32));
+    Value g = arith::DivUIOp::create(lb, loc, lane, constant(lb, 4));
+    Value q2 = arith::MulIOp::create(
+        lb, loc, arith::RemUIOp::create(lb, loc, lane, constant(lb, 4)),
+        constant(lb, 2));
+    auto add = [&](Value x, int64_t c) {
+      return arith::AddIOp::create(lb, loc, x, constant(lb, c)).getResult();
+    };
+    auto addv = [&](Value x, Value y) {
+      return arith::AddIOp::create(lb, loc, x, y).getResult();
+    };
+    auto mul = [&](Value x, int64_t c) {
+      return arith::MulIOp::create(lb, loc, x, constant(lb, c)).getResult();
+    };
+    // Loads element (row, col) of operand `in` of tile batch `batch`.
+    auto loadAt = [&](OpOperand *in, Value batch, unsigned rowDim, Value row,
+                      unsigned colDim, Value col) -> FailureOr<Value> {
+      SmallVector<Value> dims(op.getNumLoops(), constant(lb, 0));
+      for (auto [d, v] :
+           llvm::zip(batchDims,
+                     delinearize(lb, loc, batch,
+                                 ArrayRef<int64_t>(layout.shape).drop_back(2))))
+        dims[d] = v;
+      dims[rowDim] = row;
+      dims[colDim] = col;
+      SmallVector<Value> idx;
+      for (AffineExpr e : op.getMatchingIndexingMap(in).getResults()) {
+        FailureOr<Value> v = applyExpr(lb, loc, e, dims);
+        if (failed(v))
+          return op.emitOpError("has an indexing map tensor cores cannot use");
+        idx.push_back(*v);
+      }
+      return memref::LoadOp::create(lb, loc, in->get(), idx).getResult();
+    };
+    // A fragment (16x16): a0..a3 hold rows g, g+8, g, g+8 and columns
+    // 2q, 2q+1 (+8 for a2, a3), two halves each (PTX ISA, "Matrix
+    // Fragments for mma.m16n8k16 with floating point type").
+    for (int64_t key = 0, j = 0; key < numA; ++key) {
+      while (aKey(j) != key)
+        ++j;
+      auto tile = mmaTile(lb, loc, constant(lb, first + j), layout);
+      Value rowBase = addv(mul(tile[1], 16), g);
+      for (int64_t i = 0; i < 8; ++i) {
+        int64_t reg = i / 2, half = i % 2;
+        FailureOr<Value> v =
+            loadAt(mma.a, tile[0], mma.m, add(rowBase, 8 * (reg % 2)), mma.k,
+                   add(addv(k0, q2), half + 8 * (reg / 2)));
+        if (failed(v))
+          return failure();
+        memref::StoreOp::create(lb, loc, *v, aFragments,
+                                ValueRange{constant(lb, key * 8 + i)});
+      }
+    }
+    // B fragment (16x8): b0, b1 hold rows 2q, 2q+1 (+8 for b1) of column g.
+    for (int64_t key = 0, j = 0; key < numB; ++key) {
+      while (bKey(j) != key)
+        ++j;
+      auto tile = mmaTile(lb, loc, constant(lb, first + j), layout);
+      Value col = addv(mul(tile[2], 8), g);
+      for (int64_t i = 0; i < 4; ++i) {
+        int64_t reg = i / 2, half = i % 2;
+        FailureOr<Value> v =
+            loadAt(mma.b, tile[0], mma.k, add(addv(k0, q2), half + 8 * reg),
+                   mma.n, col);
+        if (failed(v))
+          return failure();
+        memref::StoreOp::create(lb, loc, *v, bFragments,
+                                ValueRange{constant(lb, key * 4 + i)});
+      }
+    }
+    // One mma.sync per tile: D = A·B + C over the tile's accumulator
+    // elements c0..c3.
+    auto gather = [&](Value array, int64_t at, int64_t count, Type type) {
+      SmallVector<Value> elements;
+      for (int64_t i = 0; i < count; ++i)
+        elements.push_back(memref::LoadOp::create(
+            lb, loc, array, ValueRange{constant(lb, at + i)}));
+      return vector::FromElementsOp::create(lb, loc, type, elements)
+          .getResult();
+    };
+    for (int64_t j = 0; j < chunk; ++j) {
+      Value a = gather(aFragments, aKey(j) * 8, 8, aType);
+      Value bv = gather(bFragments, bKey(j) * 4, 4, bType);
+      Value c = gather(acc, base + j * 4, 4, cType);
+      Value d = nvgpu::MmaSyncOp::create(lb, loc, a, bv, c,
+                                         ArrayRef<int64_t>{16, 8, 16});
+      for (int64_t e = 0; e < 4; ++e) {
+        Value x = vector::ExtractOp::create(lb, loc, d,
+                                            ArrayRef<int64_t>{e / 2, e % 2});
+        memref::StoreOp::create(lb, loc, x, acc,
+                                ValueRange{constant(lb, base + j * 4 + e)});
+      }
+    }
+    if (epilogue)
+      for (int64_t i = 0; i < 4 * chunk; ++i) {
+        Value result =
+            memref::LoadOp::create(b, loc, acc, ValueRange{constant(b, i)});
+        if (failed(epilogue(b, constant(b, first * 4 + i), result)))
+          return failure();
+      }
+  }
+  op.erase();
+  return success();
+}
+
 LogicalResult ThreadMapper::run() {
   if (func.getBody().empty())
     return success();
@@ -779,13 +1250,16 @@ LogicalResult ThreadMapper::run() {
     privates[alloca.getResult()] = buffer;
   }
 
+  SmallVector<linalg::LinalgOp> ops;
+  func.walk([&](linalg::LinalgOp op) { ops.push_back(op); });
+  if (tensorCores)
+    assignMmaLayouts(ops);
+
   // Barriers, placed on the tile-level ops.
   SmallVector<SharedAccess> pending;
   placeBarriers(entry, pending);
 
   // Lower every linalg op, innermost first.
-  SmallVector<linalg::LinalgOp> ops;
-  func.walk([&](linalg::LinalgOp op) { ops.push_back(op); });
   llvm::DenseSet<Operation *> fused;
   llvm::DenseMap<Operation *, std::pair<linalg::FillOp, linalg::LinalgOp>>
       groups;
@@ -832,6 +1306,7 @@ constexpr StringLiteral kMaxRegistersAttrName = "nvvm.maxnreg";
 
 struct MirageMapTilesToThreadsPass
     : mirage::impl::MirageMapTilesToThreadsBase<MirageMapTilesToThreadsPass> {
+  using Base::Base;
   void runOnOperation() override {
     for (auto func : getOperation().getOps<gpu::GPUFuncOp>()) {
       if (!func.isKernel())
@@ -846,7 +1321,7 @@ struct MirageMapTilesToThreadsPass
                          "tiles to threads");
         return signalPassFailure();
       }
-      ThreadMapper mapper(func, (*block)[0]);
+      ThreadMapper mapper(func, (*block)[0], tensorCores);
       if (failed(mapper.run()))
         return signalPassFailure();
       // Without a bound, ptxas may cap registers to fit several blocks per

@@ -30,3 +30,19 @@ module attributes {gpu.container_module} {
     }
   }
 }
+
+// -----
+
+// Only m16n8k16 mma.sync with f16 inputs and f32 accumulators is emulated.
+module attributes {gpu.container_module} {
+  gpu.module @k {
+    gpu.func @mma(%a: vector<2x2xf16>, %b: vector<1x2xf16>, %c: vector<2x2xf16>, %out: memref<2x2xf16>) kernel attributes {known_block_size = array<i32: 32, 1, 1>} {
+      %t = gpu.thread_id x
+      %c0 = arith.constant 0 : index
+      // expected-error @+1 {{'nvgpu.mma.sync' op is not an m16n8k16 f16/bf16 mma with f32 accumulators; the host emulation has no other}}
+      %d = nvgpu.mma.sync(%a, %b, %c) {mmaShape = [16, 8, 8]} : (vector<2x2xf16>, vector<1x2xf16>, vector<2x2xf16>) -> vector<2x2xf16>
+      vector.store %d, %out[%c0, %c0] : memref<2x2xf16>, vector<2x2xf16>
+      gpu.return
+    }
+  }
+}
