@@ -411,6 +411,11 @@ LogicalResult Stabiliser::rescaleAccumulators(ForLoopOp loop) {
     rescaleBy[k] = it->second;
     rescaledBy[k] = it->second;
   }
+  // Accumulators of unscaled values keep the scale their result already has
+  // (a combining kernel's rescaled chunks are set before propagation).
+  for (unsigned k = 0; k < n; ++k)
+    if (!scaleOf(values[k]).isScaled())
+      resultScales[k] = scaleOf(loop.getResult(k));
   if (maxOf.empty()) {
     for (unsigned k = 0; k < n; ++k)
       setScale(loop.getResult(k), resultScales[k]);
@@ -431,6 +436,7 @@ LogicalResult Stabiliser::rescaleAccumulators(ForLoopOp loop) {
   acc.erase();
   for (unsigned k = 0; k < n; ++k) {
     loop.getResult(k).replaceAllUsesWith(newLoop.getResult(k));
+    setScale(loop.getResult(k), Scale());
     // Σ_i v_i·e^(−m_i)·e^(m_i − M) = e^(−M)·Σ_i v_i.
     setScale(newLoop.getResult(k),
              rescaledBy[k] >= 0 ? Scale{newLoop.getResult(rescaledBy[k]), 1}

@@ -351,3 +351,35 @@ func.func @rows_paired_wrongly(%q: tensor<1x2x16xf16>, %k: tensor<1x16x64xf16>, 
   }
   return %out : tensor<1x4x16xf16>
 }
+
+// -----
+
+// The combining kernel returns the sum of exp·V without dividing by Σexp:
+// the chunks could be rescaled, but the result would keep the factor
+// e^(−max), so nothing is rewritten.
+// CHECK-LABEL: func.func @combined_not_normalised
+// CHECK-NOT: mirage.reduce max
+// CHECK-NOT: mirage.accumulate
+func.func @combined_not_normalised(%q: tensor<1x2x16xf16>, %k: tensor<1x16x64xf16>, %v: tensor<1x64x16xf16>) -> tensor<1x2x16xf16> {
+  %po = mirage.graph_kernel(%q, %k, %v) grid = [1, 4, 1] block = [128] forloop = 1
+      : (tensor<1x2x16xf16>, tensor<1x16x64xf16>, tensor<1x64x16xf16>) -> tensor<1x2x64xf16> {
+  ^bb0(%Q: tensor<1x2x16xf16>, %K: tensor<1x16x64xf16>, %V: tensor<1x64x16xf16>):
+    %qt = mirage.input_iterator %Q imap = {} : tensor<1x2x16xf16> -> !mirage.tile<1x2x16xf16>
+    %kt = mirage.input_iterator %K imap = {y = 2} : tensor<1x16x64xf16> -> !mirage.tile<1x16x16xf16>
+    %vt = mirage.input_iterator %V imap = {y = 1} : tensor<1x64x16xf16> -> !mirage.tile<1x16x16xf16>
+    %s = mirage.matmul %qt, %kt : (!mirage.tile<1x2x16xf16>, !mirage.tile<1x16x16xf16>) -> !mirage.tile<1x2x16xf16>
+    // expected-warning @+1 {{exp left without max subtraction (fp16 may overflow): 'func.return' reads partial sums of exponentials; only graph-defined kernels can be rewritten to rescale them}}
+    %e = mirage.exp %s : !mirage.tile<1x2x16xf16>
+    %o = mirage.matmul %e, %vt : (!mirage.tile<1x2x16xf16>, !mirage.tile<1x16x16xf16>) -> !mirage.tile<1x2x16xf16>
+    mirage.output_saver %o omap = {y = 2} : !mirage.tile<1x2x16xf16>
+  }
+  %out = mirage.graph_kernel(%po) grid = [1, 1, 1] block = [128] forloop = 1
+      : (tensor<1x2x64xf16>) -> tensor<1x2x16xf16> {
+  ^bb0(%O: tensor<1x2x64xf16>):
+    %ot = mirage.input_iterator %O imap = {} : tensor<1x2x64xf16> -> !mirage.tile<1x2x64xf16>
+    %osum = mirage.reduce sum %ot dim = 2 size = 16 : (!mirage.tile<1x2x64xf16>) -> !mirage.tile<1x2x16xf16>
+    mirage.output_saver %osum omap = {} : !mirage.tile<1x2x16xf16>
+  }
+  // expected-note @+1 {{here}}
+  return %out : tensor<1x2x16xf16>
+}
