@@ -125,9 +125,10 @@ llvm::cl::opt<Engine> engine(
     llvm::cl::init(Engine::Interpreter), llvm::cl::cat(category));
 llvm::cl::opt<std::string> targetOption(
     "target",
-    llvm::cl::desc("With --engine=tiles: the GPU whose limits the lowering "
-                   "checks (sm_80, sm_90a, h200; default: the module's "
-                   "mirage.target, else sm_90a)"),
+    llvm::cl::desc("With --engine=tiles|threads or --export: the GPU the "
+                   "code is for, whose limits the lowering checks (sm_80, "
+                   "sm_90a, h200; default: the module's mirage.target, else "
+                   "sm_90a)"),
     llvm::cl::value_desc("gpu"), llvm::cl::cat(category));
 enum class Device { CPU, CUDA };
 llvm::cl::opt<Device> device(
@@ -409,10 +410,11 @@ int main(int argc, char **argv) {
   llvm::cl::HideUnrelatedOptions(category);
   llvm::cl::ParseCommandLineOptions(
       argc, argv,
-      "mirage-run: evaluate a Mirage kernel graph on the CPU\n\n"
+      "mirage-run: evaluate a Mirage kernel graph on the CPU or a GPU\n\n"
       "Runs the reference interpreter (f32 arithmetic; each op's result "
-      "rounded to its element type), or with --engine=tiles the program's "
-      "tile-level GPU code compiled for the CPU, on random inputs or .npy "
+      "rounded to its element type), or with --engine=tiles|threads the "
+      "program's tile- or thread-level GPU code compiled for the CPU, or "
+      "with --device=cuda its PTX on a GPU, on random inputs or .npy "
       "files, and "
       "prints each output's shape, dtype, checksum (sum of elements) and "
       "max |x|, flagging NaN and Inf. With --reference it runs a second "
