@@ -599,6 +599,11 @@ std::vector<Plan> FusionSearch::takeBest(unsigned n) {
   return result;
 }
 
+double FusionSearch::getBestSeconds() {
+  std::lock_guard<std::mutex> lock(mutex);
+  return best.empty() ? 0.0 : best.front().seconds;
+}
+
 void FusionSearch::search(const KernelGraph &derivation,
                           function_ref<bool()> expired) {
   searchPartitions(derivation, /*singletons=*/false, expired);

@@ -129,6 +129,10 @@ public:
   /// The best plans found, cheapest first (at most `n`).
   std::vector<Plan> takeBest(unsigned n);
 
+  /// Estimated seconds of the cheapest plan found so far (0: none yet), for
+  /// progress reports. Thread-safe.
+  double getBestSeconds();
+
 private:
   void recordPlan(Plan plan);
   /// Searches partitions of `graph`'s ops into kernels; `singletons` limits

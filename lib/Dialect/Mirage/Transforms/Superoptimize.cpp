@@ -18,6 +18,7 @@
 #include "Mirage/Search/FusionSearch.h"
 #include "Mirage/Search/KernelGraph.h"
 #include "Mirage/Search/Materialize.h"
+#include "Mirage/Search/SearchMonitor.h"
 #include "Mirage/Support/PassStatistics.h"
 #include "Mirage/Target/GpuTarget.h"
 #include "Mirage/Verify/Equivalence.h"
@@ -26,6 +27,7 @@
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/Verifier.h"
 #include "mlir/Parser/Parser.h"
+#include "llvm/ADT/ScopeExit.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FormatVariadic.h"
@@ -34,8 +36,10 @@
 #include "llvm/Support/ThreadPool.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <atomic>
 #include <chrono>
 #include <cmath>
+#include <mutex>
 
 #define DEBUG_TYPE "mirage-superoptimize"
 
@@ -206,7 +210,49 @@ void MirageSuperoptimizePass::runOnOperation() {
                                          start)
         .count();
   };
-  auto expired = [&] { return elapsed() > timeBudget; };
+  // A caller that watches the run (the Python package) sees progress and
+  // may cancel it; a cancelled search ends like one whose budget ran out.
+  SearchMonitor *monitor = getCurrentSearchMonitor();
+  SearchProgress progress;
+  SearchCounters counters;
+  FusionSearch *fusionSoFar = nullptr;
+  std::mutex reportMutex;
+  std::atomic<double> lastReport{-1.0};
+  auto report = [&](SearchProgress::Stage stage, double now) {
+    std::lock_guard<std::mutex> lock(reportMutex);
+    progress.stage = stage;
+    progress.elapsedSeconds = now;
+    progress.explored = counters.explored.load();
+    progress.pruned = counters.pruned.load();
+    if (fusionSoFar)
+      progress.bestSeconds = fusionSoFar->getBestSeconds();
+    monitor->report(progress);
+    lastReport.store(now, std::memory_order_relaxed);
+  };
+  SearchProgress::Stage stage = SearchProgress::Stage::Algebra;
+  auto expired = [&] {
+    double now = elapsed();
+    if (monitor) {
+      // Reports are throttled: this runs for every candidate.
+      if (now - lastReport.load(std::memory_order_relaxed) > 0.1)
+        report(stage, now);
+      if (monitor->isCancelled())
+        return true;
+    }
+    return now > timeBudget;
+  };
+  auto cancelled = [&] { return monitor && monitor->isCancelled(); };
+  auto setStage = [&](SearchProgress::Stage next) {
+    stage = next;
+    if (monitor)
+      report(next, elapsed());
+  };
+  // Whatever way the pass ends, a watcher learns that it did.
+  // (`fusionSoFar` dies before this runs; the last best cost stays.)
+  llvm::scope_exit finish([&] {
+    fusionSoFar = nullptr;
+    setStage(SearchProgress::Stage::Done);
+  });
 
   // The cache.
   std::string dir = cacheDirectory();
@@ -226,12 +272,12 @@ void MirageSuperoptimizePass::runOnOperation() {
   int64_t inputKernels = countKernels(func);
 
   // Stage 1: the kernel-level ops that can compute the target.
+  setStage(SearchProgress::Stage::Algebra);
   EGraph graph;
   FailureOr<KernelGraph> target = analyzeKernelGraph(func, graph);
   if (failed(target))
     return signalPassFailure();
   graph.saturate();
-  SearchCounters counters;
   AlgebraicSearch algebra(*target, graph, counters);
   algebra.run(expired);
   unsigned maxOps = std::max<unsigned>(12, target->ops.size() + 4);
@@ -252,6 +298,9 @@ void MirageSuperoptimizePass::runOnOperation() {
     return signalPassFailure();
   }
   fusion.addPlan(*unfused);
+  progress.inputSeconds = unfused->seconds;
+  fusionSoFar = &fusion;
+  setStage(SearchProgress::Stage::Fusion);
   {
     llvm::DefaultThreadPool pool(llvm::hardware_concurrency(threads));
     for (const KernelGraph &derivation : derivations)
@@ -270,6 +319,8 @@ void MirageSuperoptimizePass::runOnOperation() {
         i, plan.kernels.size(), plan.seconds * 1e6, plan.describe());
   }
   double searchSeconds = elapsed();
+  bool interrupted = cancelled();
+  setStage(SearchProgress::Stage::Verification);
 
   // Stage 3: verify, cheapest first. The unfused plan is the input itself
   // and needs no verification.
@@ -361,11 +412,15 @@ void MirageSuperoptimizePass::runOnOperation() {
           "mirage-superoptimize: @{0}: {1}; keeping the input ({2} "
           "kernel(s), estimated {3:f1} us on {4}); {5}",
           func.getName(),
-          budgetRanOut ? llvm::formatv("the time budget of {0:f1} s ran out "
-                                       "before any μGraph beat the input",
-                                       timeBudget.getValue())
-                             .str()
-                       : std::string("no candidate passed verification"),
+          interrupted
+              ? std::string("the search was interrupted before any μGraph "
+                            "beat the input")
+          : budgetRanOut
+              ? llvm::formatv("the time budget of {0:f1} s ran out before any "
+                              "μGraph beat the input",
+                              timeBudget.getValue())
+                    .str()
+              : std::string("no candidate passed verification"),
           inputKernels, unfused->seconds * 1e6, gpu->device, counts);
       return;
     }
@@ -387,10 +442,12 @@ void MirageSuperoptimizePass::runOnOperation() {
         chosen->seconds * 1e6, unfused->seconds * 1e6, gpu->device, counts,
         chosenReport.fieldTests, chosenReport.log2Bound,
         chosenReport.maxRelativeError, searchSeconds, elapsed(),
-        budgetRanOut ? " (the time budget ran out: best found so far)" : "",
+        interrupted    ? " (the search was interrupted: best found so far)"
+        : budgetRanOut ? " (the time budget ran out: best found so far)"
+                       : "",
         chosen->describe());
   }
-  if (budgetRanOut)
+  if (budgetRanOut || interrupted)
     return; // a longer search might do better: do not cache
   if (!cachePath.empty())
     storeInCache(func, cachePath);
