@@ -1,0 +1,131 @@
+"""The superoptimizer from Python: a round trip on a small graph, the cache,
+progress, Ctrl-C, and the warning when the input is kept."""
+
+import _thread
+import threading
+import time
+
+import numpy as np
+import pytest
+
+import mirage as mi
+from conftest import assert_close, stored
+
+
+def rmsnorm_linear(dtype=mi.float16, rows=2, hidden=256, cols=512):
+    graph = mi.new_kernel_graph("rmsnorm_linear")
+    X = graph.new_input((rows, hidden), dtype=dtype)
+    W = graph.new_input((hidden, cols), dtype=dtype)
+    graph.mark_output(graph.matmul(graph.rms_norm(X, [hidden]), W))
+    return graph
+
+
+def rmsnorm_linear_inputs(dtype=mi.float16, rows=2, hidden=256, cols=512):
+    rng = np.random.default_rng(3)
+    return [rng.uniform(-1, 1, size=(rows, hidden)).astype(dtype.numpy_dtype),
+            rng.uniform(-0.1, 0.1, size=(hidden, cols)).astype(dtype.numpy_dtype)]
+
+
+def rmsnorm_linear_reference(x, w, dtype):
+    xs, ws = stored(x, dtype), stored(w, dtype)
+    return xs / np.sqrt(np.mean(xs * xs, axis=1, keepdims=True)) @ ws
+
+
+def test_round_trip(tmp_path):
+    graph = rmsnorm_linear()
+    optimized = graph.superoptimize(cache_dir=tmp_path, threads=2, seed=1)
+    assert optimized is not graph
+    text = optimized.to_mlir()
+    # One graph-defined kernel: RMSNorm and the matmul fused (the fusion the
+    # Mirage paper reports for RMSNorm + Linear).
+    assert text.count("mirage.graph_kernel") == 1
+    assert "mirage.input_iterator" in text and "mirage.output_saver" in text
+    report = optimized.superoptimize_report
+    assert "1 kernel(s) instead of 2" in report and "verified by" in report
+    # Same signature, and the same values as NumPy.
+    assert [t.shape for t in optimized.inputs] == [(2, 256), (256, 512)]
+    assert [t.shape for t in optimized.outputs] == [(2, 512)]
+    x, w = rmsnorm_linear_inputs()
+    (out,) = optimized(inputs=[x, w])
+    assert_close(out, rmsnorm_linear_reference(x, w, mi.float16), mi.float16, rtol=1e-2)
+    # The input graph is unchanged.
+    assert "graph_kernel" not in graph.to_mlir()
+
+
+def test_cache(tmp_path):
+    first = rmsnorm_linear().superoptimize(cache_dir=tmp_path)
+    assert list(tmp_path.glob("*.mlir")), "the result was not cached"
+    start = time.monotonic()
+    second = rmsnorm_linear().superoptimize(cache_dir=tmp_path)
+    assert time.monotonic() - start < 5
+    assert "reused the μGraph cached in" in second.superoptimize_report
+    assert second.to_mlir() == first.to_mlir()
+
+
+def test_nothing_to_gain_keeps_the_input(tmp_path):
+    graph = mi.new_kernel_graph()
+    A = graph.new_input((64, 64))
+    B = graph.new_input((64, 64))
+    graph.mark_output(graph.matmul(A, B))
+    optimized = graph.superoptimize(cache_dir=False)
+    assert "no μGraph beats the input" in optimized.superoptimize_report
+    assert "mirage.matmul" in optimized.to_mlir()
+
+
+def test_budget_ran_out_warns():
+    graph = rmsnorm_linear()
+    with pytest.warns(mi.SuperoptimizeWarning, match="time budget of 0.0 s ran out"):
+        optimized = graph.superoptimize(time_budget=0, cache_dir=False)
+    x, w = rmsnorm_linear_inputs()
+    (out,) = optimized([x, w])
+    assert_close(out, rmsnorm_linear_reference(x, w, mi.float16), mi.float16, rtol=1e-2)
+
+
+def test_progress_and_verbose(capsys):
+    rmsnorm_linear().superoptimize(cache_dir=False, progress=True, verbose=True)
+    err = capsys.readouterr().err
+    assert "mirage: superoptimizing @rmsnorm_linear:" in err
+    assert "candidates" in err and "best" in err
+    assert "mirage: remark: mirage-superoptimize: @rmsnorm_linear: 1 kernel(s)" in err
+
+
+def test_no_progress_on_short_searches(capsys):
+    rmsnorm_linear().superoptimize(cache_dir=False)
+    assert capsys.readouterr().err == ""
+
+
+def qknorm_graph():
+    """benchmarks/qknorm.mlir: its search takes about 10 s on 2 cores."""
+    graph = mi.new_kernel_graph("qknorm")
+    Q = graph.new_input((2, 256, 64))
+    K = graph.new_input((2, 64, 4096))
+    V = graph.new_input((2, 4096, 64))
+    S = graph.matmul(graph.rms_norm(Q, [64]), K)
+    E = graph.exp(S)
+    P = graph.div(E, graph.reduction(E, 2))
+    graph.mark_output(graph.matmul(P, graph.rms_norm(V, [64])))
+    return graph
+
+
+def test_ctrl_c_returns_the_best_so_far(capsys):
+    """Ctrl-C (SIGINT, here simulated) stops the search; the best μGraph found
+    so far is verified and returned, and not cached."""
+    timer = threading.Timer(1.5, _thread.interrupt_main)
+    start = time.monotonic()
+    timer.start()
+    try:
+        optimized = qknorm_graph().superoptimize(time_budget=120)
+    finally:
+        timer.cancel()
+    elapsed = time.monotonic() - start
+    assert "the search was interrupted" in optimized.superoptimize_report
+    assert "interrupted: verifying the best μGraph found so far" in capsys.readouterr().err
+    assert elapsed < 60
+    rng = np.random.default_rng(5)
+    # Small keys, so that the sum of 4096 exponentials stays within fp16.
+    q, k, v = (rng.uniform(-r, r, size=s).astype(np.float16)
+               for r, s in [(0.5, (2, 256, 64)), (0.05, (2, 64, 4096)),
+                            (0.5, (2, 4096, 64))])
+    (out,) = optimized([q, k, v])
+    (ref,) = qknorm_graph()([q, k, v])
+    assert_close(out, ref.astype(np.float64), mi.float16, rtol=2e-2)
