@@ -510,20 +510,22 @@ private:
     SmallVector<const TensorT *> operands;
     for (Value v : op.getOperands())
       operands.push_back(&tiles.find(v)->second);
-    // A value that only feeds accumulators is accumulated in registers, in
-    // f32, and never stored as a tile: it is not rounded.
-    Value result0 = op.getResult(0);
-    bool onlyAccumulated =
-        !result0.use_empty() &&
-        llvm::all_of(result0.getUsers(),
-                     [](Operation *user) { return isa<AccumulateOp>(user); });
     FailureOr<TensorT> result = interpreter.evaluateComputeOp(
         &op, operands,
-        interpreter.getOptions().roundResults && !onlyAccumulated);
+        interpreter.getOptions().roundResults &&
+            !onlyFeedsAccumulators(op.getResult(0)));
     if (failed(result))
       return failure();
     tiles[op.getResult(0)] = std::move(*result);
     return success();
+  }
+
+  /// A value that only feeds accumulators is accumulated in registers, in
+  /// f32, and never stored as a tile: it is not rounded.
+  static bool onlyFeedsAccumulators(Value v) {
+    return !v.use_empty() && llvm::all_of(v.getUsers(), [](Operation *user) {
+      return isa<AccumulateOp>(user);
+    });
   }
 
   /// The tile of iteration `iteration` an input iterator reads.
@@ -558,7 +560,8 @@ private:
                     /*toPart=*/false);
   }
 
-  /// Intermediates stay in registers (f32); only the results are rounded.
+  /// Intermediates stay in registers (f32); only the results are rounded,
+  /// and not those that only feed accumulators (as for any block-level op).
   LogicalResult runThreadGraph(ThreadGraphOp threadGraph) {
     Block &body = threadGraph.getBody().front();
     llvm::DenseMap<Value, TensorT> registers;
@@ -583,7 +586,8 @@ private:
     for (auto [result, value] :
          llvm::zip(threadGraph.getResults(), yield.getValues())) {
       TensorT out = *lookup(value);
-      round(out, result.getType());
+      if (!onlyFeedsAccumulators(result))
+        round(out, result.getType());
       tiles[result] = std::move(out);
     }
     return success();
