@@ -17,6 +17,7 @@ Modules (each usable alone):
   (PyTorch, torch.compile, SDPA, FlashAttention, Triton; CUDA events).
 - ``report``: the Markdown, CSV and PNG written to benchmarks/results/.
 
-Only the standard library is needed to import this package; NumPy, PyTorch,
-Triton and matplotlib are imported by the functions that need them.
+``mlir``, ``metrics`` and ``compile`` need only the standard library; the
+others need NumPy. PyTorch, Triton and matplotlib are imported by the
+functions that use them, so the compile side runs without them.
 """

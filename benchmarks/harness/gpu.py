@@ -260,7 +260,7 @@ def _build_contenders(ctx, name, tins, record, wanted):
         for m in ([mode, "default"] if mode != "default" else ["default"]):
             try:
                 torch._dynamo.reset()
-                if mark_static and not ctx.dry_run:
+                if mark_static:
                     for t in tins:
                         mark_static(t)
                 fn = torch.compile(eager, mode=m, fullgraph=True, dynamic=False)
