@@ -30,7 +30,6 @@ import sys
 import traceback
 
 from . import compile as compile_side
-from . import inputs as inputs_mod
 from . import metrics
 from .programs import ATTENTION, EAGER
 
@@ -338,6 +337,7 @@ def _build_contenders(ctx, name, tins, record, wanted):
 
 
 def bench_program(ctx, name):
+    from . import inputs as inputs_mod
     torch = ctx.torch
     entry = ctx.index["programs"].get(name)
     if entry is None:
@@ -446,6 +446,11 @@ def run_gpu(options, harness_dir, results_dir, log=print):
         # is read when triton is first imported.
         os.environ.setdefault("TRITON_INTERPRET", "1")
     torch = detect_torch(options.dry_run_cpu)
+    try:
+        import numpy  # noqa: F401
+    except ImportError:
+        raise SetupError(f"NumPy is not installed for {sys.executable}; the GPU side needs it "
+                         "(inputs, .npy references)")
     ctx = Context(torch, options, harness_dir, log, options.dry_run_cpu)
     if ctx.peak is None and not ctx.dry_run:
         log(f"  note: no datasheet peaks for '{ctx.device_name}'; fractions of the peak are left "
