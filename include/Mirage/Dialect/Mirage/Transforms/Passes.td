@@ -231,7 +231,8 @@ def MirageSafeSoftmax : Pass<"mirage-safe-softmax", "func::FuncOp"> {
   let summary = "Subtract the max before exp where exponentials are divided by their sum";
   let description = [{
     A μGraph optimizer pass (run it after `mirage-superoptimize`, before
-    `mirage-form-thread-graphs` and lowering). The superoptimizer verifies
+    `mirage-expand-predefined-kernels`, `mirage-form-thread-graphs` and
+    lowering). The superoptimizer verifies
     μGraphs in a fragment without max (docs/verification.md), so the
     attention kernels it finds compute `e^s / Σ e^s` as written, and `e^s`
     overflows f16 (max 65504) once a score exceeds about 11. This pass
