@@ -201,7 +201,7 @@ LogicalResult KernelLowering::assignBuffers() {
   auto tileOf = [](Value v) { return cast<TileType>(v.getType()); };
   auto addValue = [&](Value v, unsigned def) {
     TileType type = tileOf(v);
-    bool accumulated = onlyAccumulated(v);
+    bool accumulated = onlyAccumulated(v) && !isRescaleMaximum(v);
     Type element =
         accumulated ? Type(Float32Type::get(context)) : type.getElementType();
     bufferOf[v] = addBuffer(type.getShape(), element, /*shared=*/!accumulated,

@@ -43,7 +43,13 @@ struct EmitCInterfacePass
 void mlir::mirage::buildLowerToTilesPipeline(
     OpPassManager &pm, const LowerToTilesOptions &options) {
   pm.addNestedPass<func::FuncOp>(createMirageDecompose());
+  // The μGraph optimizer (docs/mugraph-optimizer.md): max subtraction
+  // before kernels are expanded (an exp and its sum must still share a
+  // kernel or a split), thread graphs after (expanded kernels have chains
+  // too), both before the lowering.
+  pm.addNestedPass<func::FuncOp>(createMirageSafeSoftmax());
   pm.addNestedPass<func::FuncOp>(createMirageExpandPredefinedKernels());
+  pm.addNestedPass<func::FuncOp>(createMirageFormThreadGraphs());
   ConvertMirageToGPUOptions convert;
   convert.target = options.target;
   pm.addPass(createConvertMirageToGPU(convert));
