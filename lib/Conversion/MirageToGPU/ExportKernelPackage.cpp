@@ -17,7 +17,9 @@
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/JSON.h"
+#include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
+#include "llvm/Support/Process.h"
 #include "llvm/Support/Program.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -156,15 +158,34 @@ struct MirageExportKernelPackagePass
         std::string arch = ("-arch=" + chip).str();
         SmallVector<StringRef> args = {ptxas,   arch, "-O3",
                                        ptxFile, "-o", cubinFile};
+        // ptxas's messages (it also prints notes on success) are shown
+        // only when it fails.
+        SmallString<128> log;
+        int logFd = -1;
+        bool haveLog = !llvm::sys::fs::createTemporaryFile("mirage-ptxas",
+                                                           "log", logFd, log);
+        if (haveLog)
+          llvm::sys::Process::SafelyCloseFileDescriptor(logFd);
+        std::optional<StringRef> redirects[] = {
+            std::nullopt,
+            haveLog ? std::optional<StringRef>(log.str()) : std::nullopt,
+            haveLog ? std::optional<StringRef>(log.str()) : std::nullopt};
         std::string error;
-        int rc = llvm::sys::ExecuteAndWait(ptxas, args, std::nullopt, {}, 0, 0,
-                                           &error);
+        int rc = llvm::sys::ExecuteAndWait(ptxas, args, std::nullopt, redirects,
+                                           0, 0, &error);
         haveCubin = rc == 0;
+        std::string messages;
+        if (haveLog) {
+          if (auto buffer = llvm::MemoryBuffer::getFile(log))
+            messages = (*buffer)->getBuffer().trim().str();
+          llvm::sys::fs::remove(log);
+        }
         if (!haveCubin)
           module.emitWarning()
               << "ptxas (" << ptxas << ") failed on '" << ptxFile << "'"
               << (error.empty() ? "" : ": " + error)
-              << "; the package has PTX only";
+              << (messages.empty() ? "" : ":\n" + messages)
+              << "\nthe package has PTX only";
       }
 
       llvm::json::Object manifest = *toJson(plan.getValue()).getAsObject();
