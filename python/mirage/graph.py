@@ -614,7 +614,9 @@ def _run_with_progress(job, name, progress):
             while not job.wait(0.1):
                 pass
     finally:
-        if shown[0]:
+        # progress=True always ends with a line, even for a search that
+        # finished before the first poll.
+        if shown[0] or progress is True:
             show(final=True)
             if tty:
                 stream.write("\n")
