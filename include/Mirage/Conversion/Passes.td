@@ -115,6 +115,11 @@ def MirageMapTilesToThreads
       tiles w·S ... w·S + S − 1 and lane l the accumulator elements PTX
       assigns it. Every op on those accumulators (and the private buffers
       it shares ops with) uses that ownership instead of the cyclic one.
+    - With `prefetch`, a copy from a read-only kernel argument into shared
+      memory at the top of a for-loop is software-pipelined: iteration 0's
+      tile is loaded into registers before the loop, and each iteration
+      stores its tile from registers and loads the next one's, so the
+      device-memory latency overlaps the iteration's compute.
 
     Before:
     ```mlir
@@ -136,7 +141,10 @@ def MirageMapTilesToThreads
   let options = [
     Option<"tensorCores", "tensor-cores", "bool", /*default=*/"true",
            "Run f16 matmul tiles with f32 accumulators on tensor cores "
-           "(nvgpu.mma.sync m16n8k16, sm_80 and later)">
+           "(nvgpu.mma.sync m16n8k16, sm_80 and later)">,
+    Option<"prefetch", "prefetch", "bool", /*default=*/"true",
+           "Load the next for-loop iteration's input tiles into registers "
+           "while the current one computes">
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",

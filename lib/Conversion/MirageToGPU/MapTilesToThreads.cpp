@@ -37,6 +37,7 @@
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/EquivalenceClasses.h"
 #include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/SetVector.h"
 
 #define DEBUG_TYPE "mirage-map-tiles-to-threads"
 
@@ -58,6 +59,13 @@ constexpr int64_t kVectorBytes = 16;
 /// the arrays are indexed by constants and stay in registers (64 f32
 /// accumulators per thread is what a 128x64 tile over 128 threads needs).
 constexpr int64_t kMaxUnrolledSteps = 64;
+/// Copies are prefetched into registers when each thread holds at most this
+/// many 16-byte chunks of the tile (32 registers).
+constexpr int64_t kMaxPrefetchSteps = 8;
+/// Prefetching stops where the thread's private arrays and staged chunks
+/// would exceed this many 32-bit registers (of 255; the rest is for
+/// operands, addresses and the compiler). A heuristic, to be tuned on a GPU.
+constexpr int64_t kMaxRegistersWithPrefetch = 96;
 
 int64_t product(ArrayRef<int64_t> v) {
   int64_t p = 1;
@@ -178,8 +186,10 @@ struct MmaMatmul {
 
 class ThreadMapper {
 public:
-  ThreadMapper(gpu::GPUFuncOp func, int64_t threads, bool tensorCores)
-      : func(func), threads(threads), tensorCores(tensorCores) {}
+  ThreadMapper(gpu::GPUFuncOp func, int64_t threads, bool tensorCores,
+               bool prefetch)
+      : func(func), threads(threads), tensorCores(tensorCores),
+        prefetch(prefetch) {}
 
   LogicalResult run();
 
@@ -200,6 +210,13 @@ private:
   std::optional<std::pair<linalg::FillOp, linalg::LinalgOp>>
   getFusableNeighbours(linalg::LinalgOp op);
   bool lowerVectorCopy(linalg::CopyOp copy);
+  /// A copy from device memory in a for-loop whose next iteration's tile can
+  /// be loaded ahead: the loop, and the source view at an induction value.
+  struct Prefetch {
+    scf::ForOp loop;
+    std::function<Value(OpBuilder &, Value)> sourceAt;
+  };
+  std::optional<Prefetch> getPrefetch(linalg::CopyOp copy, int64_t steps);
   // Tensor cores.
   std::optional<MmaMatmul> matchMmaMatmul(linalg::LinalgOp op);
   void assignMmaLayouts(ArrayRef<linalg::LinalgOp> ops);
@@ -231,6 +248,9 @@ private:
   gpu::GPUFuncOp func;
   int64_t threads;
   bool tensorCores;
+  bool prefetch;
+  /// 32-bit registers that prefetched chunks take so far.
+  int64_t stagedRegisters = 0;
   Value tid;
   llvm::DenseMap<Value, PrivateBuffer> privates;
 };
@@ -385,40 +405,176 @@ bool ThreadMapper::lowerVectorCopy(linalg::CopyOp copy) {
       if (ShapedType::isDynamic(s) || s % width != 0)
         return false;
   }
-  OpBuilder b(copy);
   Location loc = copy.getLoc();
   SmallVector<int64_t> chunks(shape.begin(), shape.end());
   chunks.back() /= width;
   int64_t n = product(chunks);
   auto vectorType = VectorType::get({width}, element);
   int64_t steps = (n + threads - 1) / threads;
-  auto loop = scf::ForOp::create(b, loc, constant(b, 0), constant(b, steps),
-                                 constant(b, 1));
-  b.setInsertionPoint(loop.getBody()->getTerminator());
-  Value i = loop.getInductionVar();
-  Value p = arith::AddIOp::create(
-      b, loc, tid, arith::MulIOp::create(b, loc, i, constant(b, threads)));
-  auto body = [&](OpBuilder &nb) {
-    SmallVector<Value> idx = delinearize(nb, loc, p, chunks);
-    idx.back() =
-        arith::MulIOp::create(nb, loc, idx.back(), constant(nb, width));
-    Value v = vector::LoadOp::create(nb, loc, vectorType, src, idx,
-                                     /*nontemporal=*/false,
-                                     llvm::MaybeAlign(kVectorBytes));
-    vector::StoreOp::create(nb, loc, v, dst, idx, /*nontemporal=*/false,
+  bool guarded = n % threads != 0;
+
+  // Emits, for each of the thread's chunks, `body(builder, indices, step)`
+  // (guarded when the chunks do not divide evenly); unrolled when `unroll`.
+  auto forEachChunk =
+      [&](OpBuilder &b, bool unroll,
+          function_ref<void(OpBuilder &, ValueRange, Value)> body) {
+        auto emit = [&](OpBuilder &sb, Value step) {
+          Value p = arith::AddIOp::create(
+              sb, loc, tid,
+              arith::MulIOp::create(sb, loc, step, constant(sb, threads)));
+          OpBuilder nb = sb;
+          if (guarded) {
+            Value inBounds = arith::CmpIOp::create(
+                sb, loc, arith::CmpIPredicate::ult, p, constant(sb, n));
+            auto guard =
+                scf::IfOp::create(sb, loc, inBounds, /*withElse=*/false);
+            nb = OpBuilder::atBlockBegin(guard.thenBlock());
+          }
+          SmallVector<Value> idx = delinearize(nb, loc, p, chunks);
+          idx.back() =
+              arith::MulIOp::create(nb, loc, idx.back(), constant(nb, width));
+          body(nb, idx, step);
+        };
+        if (unroll) {
+          for (int64_t step = 0; step < steps; ++step)
+            emit(b, constant(b, step));
+          return;
+        }
+        auto loop = scf::ForOp::create(b, loc, constant(b, 0),
+                                       constant(b, steps), constant(b, 1));
+        OpBuilder lb(loop.getBody()->getTerminator());
+        emit(lb, loop.getInductionVar());
+      };
+  auto load = [&](OpBuilder &b, Value from, ValueRange idx) {
+    return vector::LoadOp::create(b, loc, vectorType, from, idx,
+                                  /*nontemporal=*/false,
+                                  llvm::MaybeAlign(kVectorBytes))
+        .getResult();
+  };
+  auto store = [&](OpBuilder &b, Value v, Value to, ValueRange idx) {
+    vector::StoreOp::create(b, loc, v, to, idx, /*nontemporal=*/false,
                             llvm::MaybeAlign(kVectorBytes));
   };
-  if (n % threads != 0) {
-    Value inBounds = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, p,
-                                           constant(b, n));
-    auto guard = scf::IfOp::create(b, loc, inBounds, /*withElse=*/false);
-    OpBuilder nb = OpBuilder::atBlockBegin(guard.thenBlock());
-    body(nb);
-  } else {
-    body(b);
+
+  // Software pipelining of the for-loop's copies from device memory: the
+  // next iteration's tile is loaded into registers while this iteration
+  // computes, so the loads' latency overlaps the compute.
+  if (std::optional<Prefetch> prefetch = getPrefetch(copy, steps)) {
+    OpBuilder entry(func.getContext());
+    entry.setInsertionPointAfter(tid.getDefiningOp());
+    Value stage = memref::AllocaOp::create(
+        entry, loc, MemRefType::get({steps}, vectorType));
+    stagedRegisters += steps * (kVectorBytes / 4);
+    auto fetch = [&](OpBuilder &b, Value from) {
+      forEachChunk(
+          b, /*unroll=*/true, [&](OpBuilder &nb, ValueRange idx, Value step) {
+            memref::StoreOp::create(nb, loc, load(nb, from, idx), stage, step);
+          });
+    };
+    // Iteration 0's tile before the loop.
+    {
+      OpBuilder pb(prefetch->loop);
+      fetch(pb, prefetch->sourceAt(pb, prefetch->loop.getLowerBound()));
+    }
+    // This iteration's tile from registers into shared memory, then the
+    // next one's into registers.
+    OpBuilder b(copy);
+    forEachChunk(
+        b, /*unroll=*/true, [&](OpBuilder &nb, ValueRange idx, Value step) {
+          store(nb, memref::LoadOp::create(nb, loc, stage, step), dst, idx);
+        });
+    Value next = arith::AddIOp::create(b, loc, prefetch->loop.getInductionVar(),
+                                       prefetch->loop.getStep());
+    Value more = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, next,
+                                       prefetch->loop.getUpperBound());
+    auto ifMore = scf::IfOp::create(b, loc, more, /*withElse=*/false);
+    OpBuilder nb = OpBuilder::atBlockBegin(ifMore.thenBlock());
+    fetch(nb, prefetch->sourceAt(nb, next));
+    copy.erase();
+    return true;
   }
+
+  OpBuilder b(copy);
+  forEachChunk(b, /*unroll=*/false, [&](OpBuilder &nb, ValueRange idx, Value) {
+    store(nb, load(nb, src, idx), dst, idx);
+  });
   copy.erase();
   return true;
+}
+
+std::optional<ThreadMapper::Prefetch>
+ThreadMapper::getPrefetch(linalg::CopyOp copy, int64_t steps) {
+  if (!prefetch || steps > kMaxPrefetchSteps)
+    return std::nullopt;
+  // The staged chunks stay live through the iteration's compute: only when
+  // the thread's private arrays leave room for them (a FlashAttention block
+  // on sm_80 is at 218 of 255 registers without them, and spills with).
+  int64_t privateRegisters = 0;
+  for (auto &[value, buffer] : privates) {
+    auto type = cast<MemRefType>(buffer.perThread.getType());
+    privateRegisters += type.getNumElements() *
+                        type.getElementTypeBitWidth() / 32;
+  }
+  if (privateRegisters + stagedRegisters + steps * (kVectorBytes / 4) >
+      kMaxRegistersWithPrefetch)
+    return std::nullopt;
+  auto loop = dyn_cast<scf::ForOp>(copy->getParentOp());
+  Value src = copy.getInputs()[0], dst = copy.getOutputs()[0];
+  if (!loop || !isWorkgroup(dst) || isWorkgroup(src))
+    return std::nullopt;
+  // The source: a subview, computed in the loop body from its induction
+  // variable and values defined outside, of a kernel argument nothing in
+  // the kernel writes.
+  auto subview = src.getDefiningOp<memref::SubViewOp>();
+  if (!subview)
+    return std::nullopt;
+  auto arg = dyn_cast<BlockArgument>(subview.getSource());
+  if (!arg || arg.getOwner() != &func.getBody().front())
+    return std::nullopt;
+  for (Operation *user : arg.getUsers()) {
+    auto view = dyn_cast<memref::SubViewOp>(user);
+    if (!view)
+      return std::nullopt;
+    for (OpOperand &use : view->getUses()) {
+      auto reader = dyn_cast<linalg::CopyOp>(use.getOwner());
+      if (!reader || use.getOperandNumber() != 0)
+        return std::nullopt;
+    }
+  }
+  // The ops the subview needs from the loop body, in order.
+  SetVector<Operation *> slice;
+  std::function<bool(Value)> collect = [&](Value v) -> bool {
+    if (v == loop.getInductionVar())
+      return true;
+    Operation *def = v.getDefiningOp();
+    if (!def || !loop->isAncestor(def))
+      return true; // defined outside the loop
+    if (def->getBlock() != loop.getBody() || !isPure(def) ||
+        def->getNumRegions() != 0)
+      return false;
+    for (Value operand : def->getOperands())
+      if (!collect(operand))
+        return false;
+    slice.insert(def);
+    return true;
+  };
+  if (!collect(src))
+    return std::nullopt;
+  SmallVector<Operation *> ordered(slice.begin(), slice.end());
+  llvm::sort(ordered,
+             [](Operation *a, Operation *b) { return a->isBeforeInBlock(b); });
+  Prefetch result;
+  result.loop = loop;
+  Value inductionVar = loop.getInductionVar();
+  result.sourceAt = [inductionVar, ordered, src](OpBuilder &b,
+                                                 Value iv) -> Value {
+    IRMapping mapping;
+    mapping.map(inductionVar, iv);
+    for (Operation *op : ordered)
+      b.clone(*op, mapping);
+    return mapping.lookup(src);
+  };
+  return result;
 }
 
 std::optional<std::pair<linalg::FillOp, linalg::LinalgOp>>
@@ -1321,7 +1477,7 @@ struct MirageMapTilesToThreadsPass
                          "tiles to threads");
         return signalPassFailure();
       }
-      ThreadMapper mapper(func, (*block)[0], tensorCores);
+      ThreadMapper mapper(func, (*block)[0], tensorCores, prefetch);
       if (failed(mapper.run()))
         return signalPassFailure();
       // Without a bound, ptxas may cap registers to fit several blocks per

@@ -1,4 +1,5 @@
-// RUN: mirage-opt %s --convert-mirage-to-gpu --mirage-map-tiles-to-threads --canonicalize --cse --split-input-file | FileCheck %s
+// RUN: mirage-opt %s --convert-mirage-to-gpu --mirage-map-tiles-to-threads=prefetch=false --canonicalize --cse --split-input-file | FileCheck %s
+// RUN: mirage-opt %s --convert-mirage-to-gpu --mirage-map-tiles-to-threads --canonicalize --cse --split-input-file | FileCheck %s --check-prefix=PREFETCH
 
 // Copies move 16 bytes per thread; ops with the same thread mapping over a
 // tile (exp then sqrt) need no barrier between them; a barrier separates the
@@ -51,6 +52,26 @@ func.func @chain(%x: tensor<8x64xf16>) -> tensor<8x64xf16> {
 // CHECK: }
 // CHECK-NEXT: gpu.barrier
 // CHECK: arith.truncf
+
+// With prefetch (the default), iteration 0's tiles are loaded into
+// registers before the loop; each iteration stores its tiles from
+// registers after the barrier, then loads the next iteration's while the
+// matmul runs.
+// PREFETCH-LABEL: gpu.func @matmul_kernel_0
+// PREFETCH: %[[STAGE:.*]] = memref.alloca() : memref<1xvector<8xf16>>
+// PREFETCH: %[[FIRST:.*]] = vector.load %{{.*}} : memref<4x16xf16, strided<[64, 1]>>, vector<8xf16>
+// PREFETCH: memref.store %[[FIRST]], %[[STAGE]]
+// PREFETCH: scf.for %[[IV:.*]] = %{{.*}} to %[[N:.*]] step %[[ONE:[^ ]*]] {
+// PREFETCH: gpu.barrier
+// PREFETCH: %[[STAGED:.*]] = memref.load %[[STAGE]]
+// PREFETCH: vector.store %[[STAGED]], %{{.*}} : memref<4x16xf16, #gpu.address_space<workgroup>>, vector<8xf16>
+// PREFETCH: %[[NEXT:.*]] = arith.addi %[[IV]], %[[ONE]]
+// PREFETCH: %[[MORE:.*]] = arith.cmpi slt, %[[NEXT]], %[[N]]
+// PREFETCH: scf.if %[[MORE]] {
+// PREFETCH: vector.load %{{.*}} : memref<4x16xf16, strided<[64, 1], offset: ?>>, vector<8xf16>
+// PREFETCH: memref.store %{{.*}}, %[[STAGE]]
+// PREFETCH: gpu.barrier
+// PREFETCH: arith.mulf
 func.func @matmul(%x: tensor<4x64xf16>, %w: tensor<64x32xf16>) -> tensor<4x32xf16> {
   %y = mirage.graph_kernel(%x, %w) grid = [1, 1, 1] block = [128] forloop = 4
       : (tensor<4x64xf16>, tensor<64x32xf16>) -> tensor<4x32xf16> {
