@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "Mirage/Execution/KernelPackage.h"
+#include "FunctionModule.h"
 #include "Mirage/Conversion/Passes.h"
 #include "Mirage/Conversion/Pipelines.h"
 
@@ -42,13 +43,7 @@ LogicalResult mlir::mirage::compileKernelPackage(func::FuncOp func,
   std::string text;
   {
     llvm::raw_string_ostream os(text);
-    OwningOpRef<ModuleOp> copy = ModuleOp::create(func.getLoc());
-    if (auto parent = func->getParentOfType<ModuleOp>())
-      for (NamedAttribute attr : parent->getAttrs())
-        if (attr.getName() != SymbolTable::getSymbolAttrName())
-          (*copy)->setAttr(attr.getName(), attr.getValue());
-    copy->push_back(cast<func::FuncOp>(func->clone()));
-    copy->print(os, OpPrintingFlags().printGenericOpForm());
+    copyIntoOwnModule(func)->print(os, OpPrintingFlags().printGenericOpForm());
   }
   // Diagnostics of the lowering go to the caller's context.
   ScopedDiagnosticHandler forward(&context, [&](Diagnostic &diag) {

@@ -7,8 +7,8 @@
 //===----------------------------------------------------------------------===//
 
 #include "Mirage/Execution/TileJit.h"
+#include "FunctionModule.h"
 #include "Mirage/Conversion/Pipelines.h"
-#include "Mirage/Support/HalfFloat.h"
 
 #include "mlir/ExecutionEngine/ExecutionEngine.h"
 #include "mlir/IR/BuiltinOps.h"
@@ -17,8 +17,6 @@
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
 #include "llvm/Support/TargetSelect.h"
-
-#include <cstring>
 
 using namespace mlir;
 using namespace mlir::mirage;
@@ -38,42 +36,6 @@ struct Descriptor {
   }
 };
 
-/// Raw element storage of a tensor of `kind`.
-std::vector<uint8_t> toBytes(const Tensor<float> &t, ElementKind kind) {
-  std::vector<uint8_t> bytes;
-  int64_t n = t.getNumElements();
-  switch (kind) {
-  case ElementKind::F32:
-    bytes.resize(n * 4);
-    std::memcpy(bytes.data(), t.begin(), n * 4);
-    break;
-  case ElementKind::F16:
-  case ElementKind::BF16: {
-    bytes.resize(n * 2);
-    auto *out = reinterpret_cast<uint16_t *>(bytes.data());
-    for (int64_t i = 0; i < n; ++i)
-      out[i] = kind == ElementKind::F16 ? floatToHalfBits(t[i])
-                                        : floatToBFloat16Bits(t[i]);
-    break;
-  }
-  }
-  return bytes;
-}
-
-Tensor<float> fromBytes(const std::vector<uint8_t> &bytes,
-                        ArrayRef<int64_t> shape, ElementKind kind) {
-  Tensor<float> t(shape);
-  int64_t n = t.getNumElements();
-  if (kind == ElementKind::F32) {
-    std::memcpy(t.begin(), bytes.data(), n * 4);
-    return t;
-  }
-  const auto *in = reinterpret_cast<const uint16_t *>(bytes.data());
-  for (int64_t i = 0; i < n; ++i)
-    t[i] = kind == ElementKind::F16 ? halfBitsToFloat(in[i])
-                                    : bfloat16BitsToFloat(in[i]);
-  return t;
-}
 } // namespace
 
 FailureOr<SmallVector<Tensor<float>>>
@@ -89,12 +51,7 @@ mlir::mirage::runTileLevelOnHost(func::FuncOp func,
     return failure();
   }
   // A module of its own holding just the function (and the target).
-  OwningOpRef<ModuleOp> module = ModuleOp::create(func.getLoc());
-  if (auto parent = func->getParentOfType<ModuleOp>())
-    for (NamedAttribute attr : parent->getAttrs())
-      if (attr.getName() != SymbolTable::getSymbolAttrName())
-        (*module)->setAttr(attr.getName(), attr.getValue());
-  module->push_back(cast<func::FuncOp>(func->clone()));
+  OwningOpRef<ModuleOp> module = copyIntoOwnModule(func);
   std::string name = func.getName().str();
 
   PassManager pm(context);
@@ -124,15 +81,14 @@ mlir::mirage::runTileLevelOnHost(func::FuncOp func,
   SmallVector<ElementKind> resultKinds;
   for (auto [i, t] : llvm::enumerate(type.getInputs())) {
     auto tensor = cast<RankedTensorType>(t);
-    storage.push_back(
-        toBytes(inputs[i], *getElementKind(tensor.getElementType())));
+    storage.push_back(encodeElements(inputs[i].getData(),
+                                     *getElementKind(tensor.getElementType())));
   }
   for (Type t : type.getResults()) {
     auto tensor = cast<RankedTensorType>(t);
     ElementKind kind = *getElementKind(tensor.getElementType());
     resultKinds.push_back(kind);
-    storage.emplace_back(tensor.getNumElements() *
-                         (kind == ElementKind::F32 ? 4 : 2));
+    storage.emplace_back(tensor.getNumElements() * getElementBytes(kind));
   }
   SmallVector<Type> all(type.getInputs());
   all.append(type.getResults().begin(), type.getResults().end());
@@ -150,9 +106,11 @@ mlir::mirage::runTileLevelOnHost(func::FuncOp func,
     return failure();
   }
   SmallVector<Tensor<float>> outputs;
-  for (auto [i, t] : llvm::enumerate(type.getResults()))
-    outputs.push_back(fromBytes(storage[type.getNumInputs() + i],
-                                cast<RankedTensorType>(t).getShape(),
-                                resultKinds[i]));
+  for (auto [i, t] : llvm::enumerate(type.getResults())) {
+    Tensor<float> r(cast<RankedTensorType>(t).getShape());
+    decodeElements(storage[type.getNumInputs() + i].data(), resultKinds[i],
+                   r.getData());
+    outputs.push_back(std::move(r));
+  }
   return outputs;
 }

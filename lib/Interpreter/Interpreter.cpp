@@ -8,6 +8,9 @@
 
 #include "Mirage/Interpreter/Interpreter.h"
 #include "Mirage/Interpreter/InterpreterImpl.h"
+#include "Mirage/Support/HalfFloat.h"
+
+#include <cstring>
 
 using namespace mlir;
 using namespace mlir::mirage;
@@ -32,6 +35,35 @@ StringRef mlir::mirage::stringifyElementKind(ElementKind kind) {
     return "f32";
   }
   return "?";
+}
+
+std::vector<uint8_t> mlir::mirage::encodeElements(ArrayRef<float> values,
+                                                  ElementKind kind) {
+  std::vector<uint8_t> bytes(values.size() * getElementBytes(kind));
+  if (kind == ElementKind::F32) {
+    std::memcpy(bytes.data(), values.data(), bytes.size());
+    return bytes;
+  }
+  for (size_t i = 0; i < values.size(); ++i) {
+    uint16_t h = kind == ElementKind::F16 ? floatToHalfBits(values[i])
+                                          : floatToBFloat16Bits(values[i]);
+    std::memcpy(bytes.data() + 2 * i, &h, 2);
+  }
+  return bytes;
+}
+
+void mlir::mirage::decodeElements(const uint8_t *bytes, ElementKind kind,
+                                  MutableArrayRef<float> values) {
+  if (kind == ElementKind::F32) {
+    std::memcpy(values.data(), bytes, values.size() * 4);
+    return;
+  }
+  for (size_t i = 0; i < values.size(); ++i) {
+    uint16_t h;
+    std::memcpy(&h, bytes + 2 * i, 2);
+    values[i] =
+        kind == ElementKind::F16 ? halfBitsToFloat(h) : bfloat16BitsToFloat(h);
+  }
 }
 
 template class mlir::mirage::KernelGraphInterpreter<FloatDomain>;

@@ -27,7 +27,6 @@
 #include "llvm/Support/raw_ostream.h"
 
 #include <chrono>
-#include <cstring>
 
 #if MIRAGE_HAVE_RUNTIME
 #include "mirage-runtime/mirage_runtime.h"
@@ -695,25 +694,12 @@ CudaProgram::runHost(const std::vector<const float *> &inputs) {
                                          inputs.size()));
   // Raw element storage in the tensors' dtypes.
   std::vector<std::vector<uint8_t>> in, out;
-  for (size_t i = 0; i < inputs.size(); ++i) {
-    ElementKind kind = impl->inputKinds[i];
-    int64_t n = impl->inputSizes[i];
-    std::vector<uint8_t> bytes(n * (kind == ElementKind::F32 ? 4 : 2));
-    for (int64_t e = 0; e < n; ++e) {
-      float x = inputs[i][e];
-      if (kind == ElementKind::F32) {
-        std::memcpy(bytes.data() + 4 * e, &x, 4);
-        continue;
-      }
-      uint16_t h = kind == ElementKind::F16 ? floatToHalfBits(x)
-                                            : floatToBFloat16Bits(x);
-      std::memcpy(bytes.data() + 2 * e, &h, 2);
-    }
-    in.push_back(std::move(bytes));
-  }
+  for (size_t i = 0; i < inputs.size(); ++i)
+    in.push_back(encodeElements(
+        ArrayRef<float>(inputs[i], impl->inputSizes[i]), impl->inputKinds[i]));
   for (size_t i = 0; i < impl->outputKinds.size(); ++i)
     out.emplace_back(impl->outputSizes[i] *
-                     (impl->outputKinds[i] == ElementKind::F32 ? 4 : 2));
+                     getElementBytes(impl->outputKinds[i]));
   std::vector<const void *> inPtrs;
   std::vector<void *> outPtrs;
   for (auto &b : in)
@@ -727,18 +713,8 @@ CudaProgram::runHost(const std::vector<const float *> &inputs) {
     fail(ErrorKind::Cuda, mirageRtGetLastError());
   std::vector<std::vector<float>> result;
   for (size_t i = 0; i < out.size(); ++i) {
-    ElementKind kind = impl->outputKinds[i];
     std::vector<float> values(impl->outputSizes[i]);
-    for (size_t e = 0; e < values.size(); ++e) {
-      if (kind == ElementKind::F32) {
-        std::memcpy(&values[e], out[i].data() + 4 * e, 4);
-        continue;
-      }
-      uint16_t h;
-      std::memcpy(&h, out[i].data() + 2 * e, 2);
-      values[e] = kind == ElementKind::F16 ? halfBitsToFloat(h)
-                                           : bfloat16BitsToFloat(h);
-    }
+    decodeElements(out[i].data(), impl->outputKinds[i], values);
     result.push_back(std::move(values));
   }
   return result;

@@ -22,7 +22,6 @@
 #include "Mirage/Execution/TileJit.h"
 #include "Mirage/Interpreter/Interpreter.h"
 #include "Mirage/Interpreter/TensorIO.h"
-#include "Mirage/Support/HalfFloat.h"
 #include "Mirage/Target/GpuTarget.h"
 
 #include "mlir/IR/BuiltinOps.h"
@@ -42,7 +41,6 @@
 
 #include <chrono>
 #include <cmath>
-#include <cstring>
 
 #if MIRAGE_HAVE_RUNTIME
 #include "mirage-runtime/mirage_runtime.h"
@@ -348,27 +346,11 @@ FailureOr<SmallVector<Tensor<float>>> runOnCuda(const Program &program,
   };
   // Raw element storage in, and out.
   std::vector<std::vector<uint8_t>> in, out;
-  for (auto [i, t] : llvm::enumerate(type.getInputs())) {
-    ElementKind kind = kindOf(t);
-    std::vector<uint8_t> bytes(inputs[i].getNumElements() *
-                               (kind == ElementKind::F32 ? 4 : 2));
-    for (int64_t e = 0; e < inputs[i].getNumElements(); ++e) {
-      float x = inputs[i][e];
-      if (kind == ElementKind::F32) {
-        std::memcpy(bytes.data() + 4 * e, &x, 4);
-        continue;
-      }
-      uint16_t h = kind == ElementKind::F16 ? floatToHalfBits(x)
-                                            : floatToBFloat16Bits(x);
-      std::memcpy(bytes.data() + 2 * e, &h, 2);
-    }
-    in.push_back(std::move(bytes));
-  }
-  for (Type t : type.getResults()) {
-    auto tensor = cast<RankedTensorType>(t);
-    out.emplace_back(tensor.getNumElements() *
-                     (kindOf(t) == ElementKind::F32 ? 4 : 2));
-  }
+  for (auto [i, t] : llvm::enumerate(type.getInputs()))
+    in.push_back(encodeElements(inputs[i].getData(), kindOf(t)));
+  for (Type t : type.getResults())
+    out.emplace_back(cast<RankedTensorType>(t).getNumElements() *
+                     getElementBytes(kindOf(t)));
   SmallVector<const void *> inPtrs;
   SmallVector<void *> outPtrs;
   for (auto &b : in)
@@ -385,18 +367,8 @@ FailureOr<SmallVector<Tensor<float>>> runOnCuda(const Program &program,
   seconds = secondsSince(start);
   SmallVector<Tensor<float>> outputs;
   for (auto [i, t] : llvm::enumerate(type.getResults())) {
-    ElementKind kind = kindOf(t);
     Tensor<float> r(cast<RankedTensorType>(t).getShape());
-    for (int64_t e = 0; e < r.getNumElements(); ++e) {
-      if (kind == ElementKind::F32) {
-        std::memcpy(&r[e], out[i].data() + 4 * e, 4);
-        continue;
-      }
-      uint16_t h;
-      std::memcpy(&h, out[i].data() + 2 * e, 2);
-      r[e] = kind == ElementKind::F16 ? halfBitsToFloat(h)
-                                      : bfloat16BitsToFloat(h);
-    }
+    decodeElements(out[i].data(), kindOf(t), r.getData());
     outputs.push_back(std::move(r));
   }
   return outputs;

@@ -15,6 +15,8 @@
 #include "llvm/Support/Path.h"
 #include "gtest/gtest.h"
 
+#include <cmath>
+
 using namespace mlir;
 using namespace mlir::mirage;
 
@@ -90,6 +92,44 @@ TEST_F(TensorFileTest, RejectsMismatchedFiles) {
             "'" + path("t.npy") +
                 "' holds an array of shape (2, 3) but the argument is "
                 "tensor<3x2xf16>");
+}
+
+} // namespace
+
+namespace {
+
+// Raw element storage: f16 1.0 is 0x3C00 and bf16 1.0 is 0x3F80 (IEEE 754
+// binary16; bfloat16 is the top half of binary32), little-endian on the
+// hosts we build for; f32 is stored as is.
+TEST(ElementStorageTest, EncodesTheBitsOfEachKind) {
+  std::vector<float> values = {1.0f, -2.0f};
+  std::vector<uint8_t> f16 = encodeElements(values, ElementKind::F16);
+  EXPECT_EQ(f16, (std::vector<uint8_t>{0x00, 0x3C, 0x00, 0xC0}));
+  std::vector<uint8_t> bf16 = encodeElements(values, ElementKind::BF16);
+  EXPECT_EQ(bf16, (std::vector<uint8_t>{0x80, 0x3F, 0x00, 0xC0}));
+  std::vector<uint8_t> f32 = encodeElements(values, ElementKind::F32);
+  EXPECT_EQ(f32, (std::vector<uint8_t>{0x00, 0x00, 0x80, 0x3F, 0x00, 0x00, 0x00,
+                                       0xC0}));
+  EXPECT_EQ(getElementBytes(ElementKind::F16), 2);
+  EXPECT_EQ(getElementBytes(ElementKind::F32), 4);
+}
+
+TEST(ElementStorageTest, DecodingWidensExactlyAndEncodingRounds) {
+  // 1 + 2^-11 is halfway between two f16 values: it rounds to even (1.0);
+  // 3.140625 is exact in f16 and bf16.
+  std::vector<float> values = {1.0f + 0x1p-11f, 3.140625f, -0.0f};
+  for (ElementKind kind : {ElementKind::F16, ElementKind::BF16}) {
+    std::vector<uint8_t> bytes = encodeElements(values, kind);
+    std::vector<float> back(values.size());
+    decodeElements(bytes.data(), kind, back);
+    EXPECT_EQ(back[0], 1.0f);
+    EXPECT_EQ(back[1], 3.140625f);
+    EXPECT_TRUE(std::signbit(back[2]));
+  }
+  std::vector<uint8_t> bytes = encodeElements(values, ElementKind::F32);
+  std::vector<float> back(values.size());
+  decodeElements(bytes.data(), ElementKind::F32, back);
+  EXPECT_EQ(back, values);
 }
 
 } // namespace

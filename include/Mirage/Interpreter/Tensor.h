@@ -30,6 +30,21 @@ FailureOr<ElementKind> getElementKind(Type type);
 /// "f16", "bf16" or "f32".
 StringRef stringifyElementKind(ElementKind kind);
 
+/// Bytes per element of `kind`: 2 for f16 and bf16, 4 for f32.
+inline int64_t getElementBytes(ElementKind kind) {
+  return kind == ElementKind::F32 ? 4 : 2;
+}
+
+/// `values` as the raw storage of `kind` elements, in host byte order (what
+/// a device buffer or a memref of that type holds): f32 as is, f16 and bf16
+/// rounded to nearest even.
+std::vector<uint8_t> encodeElements(ArrayRef<float> values, ElementKind kind);
+
+/// The elements of `kind` stored in `bytes` (values.size() of them), widened
+/// exactly to f32 into `values`.
+void decodeElements(const uint8_t *bytes, ElementKind kind,
+                    MutableArrayRef<float> values);
+
 /// Number of elements of a shape (1 for rank 0).
 inline int64_t getNumElements(ArrayRef<int64_t> shape) {
   int64_t n = 1;
