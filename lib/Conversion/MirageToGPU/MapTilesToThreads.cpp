@@ -512,8 +512,8 @@ ThreadMapper::getPrefetch(linalg::CopyOp copy, int64_t steps) {
   int64_t privateRegisters = 0;
   for (auto &[value, buffer] : privates) {
     auto type = cast<MemRefType>(buffer.perThread.getType());
-    privateRegisters += type.getNumElements() *
-                        type.getElementTypeBitWidth() / 32;
+    privateRegisters +=
+        type.getNumElements() * type.getElementTypeBitWidth() / 32;
   }
   if (privateRegisters + stagedRegisters + steps * (kVectorBytes / 4) >
       kMaxRegistersWithPrefetch)
@@ -1311,42 +1311,53 @@ LogicalResult ThreadMapper::lowerMma(linalg::LinalgOp op, const MmaMatmul &mma,
       }
       return memref::LoadOp::create(lb, loc, in->get(), idx).getResult();
     };
+    // Fills `fragments` with `count` elements of operand `in` per key: for
+    // the first tile j of the chunk with that key, element i sits at the
+    // (row, col) `at(tile, i)` returns, tile = (batch, row tile, col tile).
+    auto loadFragments =
+        [&](OpOperand *in, unsigned rowDim, unsigned colDim, int64_t numKeys,
+            function_ref<int64_t(int64_t)> keyOf, int64_t count,
+            function_ref<std::pair<Value, Value>(ArrayRef<Value>, int64_t)> at,
+            Value fragments) -> LogicalResult {
+      for (int64_t key = 0, j = 0; key < numKeys; ++key) {
+        while (keyOf(j) != key)
+          ++j;
+        std::array<Value, 3> tile =
+            mmaTile(lb, loc, constant(lb, first + j), layout);
+        for (int64_t i = 0; i < count; ++i) {
+          auto [row, col] = at(tile, i);
+          FailureOr<Value> v = loadAt(in, tile[0], rowDim, row, colDim, col);
+          if (failed(v))
+            return failure();
+          memref::StoreOp::create(lb, loc, *v, fragments,
+                                  ValueRange{constant(lb, key * count + i)});
+        }
+      }
+      return success();
+    };
     // A fragment (16x16): a0..a3 hold rows g, g+8, g, g+8 and columns
     // 2q, 2q+1 (+8 for a2, a3), two halves each (PTX ISA, "Matrix
     // Fragments for mma.m16n8k16 with floating point type").
-    for (int64_t key = 0, j = 0; key < numA; ++key) {
-      while (aKey(j) != key)
-        ++j;
-      auto tile = mmaTile(lb, loc, constant(lb, first + j), layout);
-      Value rowBase = addv(mul(tile[1], 16), g);
-      for (int64_t i = 0; i < 8; ++i) {
-        int64_t reg = i / 2, half = i % 2;
-        FailureOr<Value> v =
-            loadAt(mma.a, tile[0], mma.m, add(rowBase, 8 * (reg % 2)), mma.k,
-                   add(addv(k0, q2), half + 8 * (reg / 2)));
-        if (failed(v))
-          return failure();
-        memref::StoreOp::create(lb, loc, *v, aFragments,
-                                ValueRange{constant(lb, key * 8 + i)});
-      }
-    }
+    if (failed(loadFragments(
+            mma.a, mma.m, mma.k, numA, aKey, 8,
+            [&](ArrayRef<Value> tile, int64_t i) -> std::pair<Value, Value> {
+              int64_t reg = i / 2, half = i % 2;
+              Value rowBase = addv(mul(tile[1], 16), g);
+              return {add(rowBase, 8 * (reg % 2)),
+                      add(addv(k0, q2), half + 8 * (reg / 2))};
+            },
+            aFragments)))
+      return failure();
     // B fragment (16x8): b0, b1 hold rows 2q, 2q+1 (+8 for b1) of column g.
-    for (int64_t key = 0, j = 0; key < numB; ++key) {
-      while (bKey(j) != key)
-        ++j;
-      auto tile = mmaTile(lb, loc, constant(lb, first + j), layout);
-      Value col = addv(mul(tile[2], 8), g);
-      for (int64_t i = 0; i < 4; ++i) {
-        int64_t reg = i / 2, half = i % 2;
-        FailureOr<Value> v =
-            loadAt(mma.b, tile[0], mma.k, add(addv(k0, q2), half + 8 * reg),
-                   mma.n, col);
-        if (failed(v))
-          return failure();
-        memref::StoreOp::create(lb, loc, *v, bFragments,
-                                ValueRange{constant(lb, key * 4 + i)});
-      }
-    }
+    if (failed(loadFragments(
+            mma.b, mma.k, mma.n, numB, bKey, 4,
+            [&](ArrayRef<Value> tile, int64_t i) -> std::pair<Value, Value> {
+              int64_t reg = i / 2, half = i % 2;
+              return {add(addv(k0, q2), half + 8 * reg),
+                      addv(mul(tile[2], 8), g)};
+            },
+            bFragments)))
+      return failure();
     // One mma.sync per tile: D = A·B + C over the tile's accumulator
     // elements c0..c3.
     auto gather = [&](Value array, int64_t at, int64_t count, Type type) {
