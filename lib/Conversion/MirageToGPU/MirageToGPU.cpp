@@ -380,6 +380,27 @@ LogicalResult KernelLowering::emitOp(OpBuilder &b, Operation &op, Value iv) {
   return emitComputeOp(b, op);
 }
 
+/// The box of `memref` at `offsets` with extents `sizes` (unit strides).
+static Value getBox(OpBuilder &b, Location loc, Value memref,
+                    ArrayRef<OpFoldResult> offsets, ArrayRef<int64_t> sizes) {
+  SmallVector<OpFoldResult> sizeAttrs, strides;
+  for (int64_t e : sizes) {
+    sizeAttrs.push_back(b.getIndexAttr(e));
+    strides.push_back(b.getIndexAttr(1));
+  }
+  return memref::SubViewOp::create(b, loc, memref, offsets, sizeAttrs, strides);
+}
+
+/// Copies `from` into `to` (same shape): a plain copy when the element types
+/// agree (vectorised at thread level), else a converting elementwise op.
+static void copyOrConvert(OpBuilder &b, Location loc, Value from, Value to) {
+  if (cast<MemRefType>(from.getType()).getElementType() ==
+      cast<MemRefType>(to.getType()).getElementType())
+    linalg::CopyOp::create(b, loc, ValueRange{from}, ValueRange{to});
+  else
+    tile::emitConvert(b, loc, from, to);
+}
+
 void KernelLowering::emitInputIterator(OpBuilder &b, InputIteratorOp it,
                                        Value iv) {
   Location loc = it.getLoc();
@@ -411,19 +432,8 @@ void KernelLowering::emitInputIterator(OpBuilder &b, InputIteratorOp it,
   for (size_t d = 0; d < shape.size(); ++d)
     if (dynamic[d])
       offsets[d] = dynamic[d];
-  SmallVector<OpFoldResult> sizes, strides;
-  for (int64_t e : box) {
-    sizes.push_back(b.getIndexAttr(e));
-    strides.push_back(b.getIndexAttr(1));
-  }
-  Value sub =
-      memref::SubViewOp::create(b, loc, source, offsets, sizes, strides);
-  Value dest = viewOf(it.getTile());
-  if (cast<MemRefType>(dest.getType()).getElementType() ==
-      cast<MemRefType>(source.getType()).getElementType())
-    linalg::CopyOp::create(b, loc, ValueRange{sub}, ValueRange{dest});
-  else
-    tile::emitConvert(b, loc, sub, dest);
+  copyOrConvert(b, loc, getBox(b, loc, source, offsets, box),
+                viewOf(it.getTile()));
 }
 
 void KernelLowering::emitOutputSaver(OpBuilder &b, OutputSaverOp out,
@@ -438,19 +448,8 @@ void KernelLowering::emitOutputSaver(OpBuilder &b, OutputSaverOp out,
       offsets[*dim] = arith::MulIOp::create(b, loc, blockIds[axis],
                                             constantIndex(b, box[*dim]))
                           .getResult();
-  SmallVector<OpFoldResult> sizes, strides;
-  for (int64_t e : box) {
-    sizes.push_back(b.getIndexAttr(e));
-    strides.push_back(b.getIndexAttr(1));
-  }
-  Value sub =
-      memref::SubViewOp::create(b, loc, result, offsets, sizes, strides);
-  Value from = viewOf(out.getTile());
-  if (cast<MemRefType>(from.getType()).getElementType() ==
-      cast<MemRefType>(result.getType()).getElementType())
-    linalg::CopyOp::create(b, loc, ValueRange{from}, ValueRange{sub});
-  else
-    tile::emitConvert(b, loc, from, sub);
+  copyOrConvert(b, loc, viewOf(out.getTile()),
+                getBox(b, loc, result, offsets, box));
 }
 
 LogicalResult KernelLowering::emitComputeOp(OpBuilder &b, Operation &op) {
@@ -501,14 +500,7 @@ LogicalResult KernelLowering::emitComputeOp(OpBuilder &b, Operation &op) {
       ArrayRef<int64_t> inShape = cast<MemRefType>(in.getType()).getShape();
       SmallVector<OpFoldResult> offsets(outShape.size(), b.getIndexAttr(0));
       offsets[dim] = b.getIndexAttr(offset);
-      SmallVector<OpFoldResult> sizes, strides;
-      for (int64_t e : inShape) {
-        sizes.push_back(b.getIndexAttr(e));
-        strides.push_back(b.getIndexAttr(1));
-      }
-      Value sub =
-          memref::SubViewOp::create(b, loc, out, offsets, sizes, strides);
-      tile::emitConvert(b, loc, in, sub);
+      tile::emitConvert(b, loc, in, getBox(b, loc, out, offsets, inShape));
       offset += inShape[dim];
     }
     return success();
