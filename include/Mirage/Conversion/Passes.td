@@ -200,6 +200,52 @@ def MirageLegalizeMathForNVPTX
   ];
 }
 
+def MirageLegalizeMmaForNVVM
+    : Pass<"mirage-legalize-mma-for-nvvm", "::mlir::gpu::GPUModuleOp"> {
+  let summary = "Rewrite bf16 nvgpu.mma.sync ops into nvvm.mma.sync, which "
+                "convert-nvgpu-to-nvvm cannot do";
+  let description = [{
+    MLIR 22's `convert-nvgpu-to-nvvm` knows no PTX type for bf16 operands
+    and fails on a bf16 `nvgpu.mma.sync` ("failed to deduce operand PTX
+    types"). `nvvm.mma.sync` supports bf16 when it is given the PTX types
+    and its A and B operands as 32-bit registers of two bf16 each (the low
+    half the first element). This pass writes that op for each
+    `nvgpu.mma.sync` with bf16 A and B and f32 C (m16n8k16 or m16n8k8; PTX
+    `mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32`, sm_80 and later)
+    and leaves every other op, f16 mma.sync included, to the upstream
+    conversion. A bf16 mma.sync with f16 accumulators, which PTX does not
+    have, is an error.
+
+    Before:
+    ```mlir
+    %d = nvgpu.mma.sync (%a, %b, %c) {mmaShape = [16, 8, 16]}
+        : (vector<4x2xbf16>, vector<2x2xbf16>, vector<2x2xf32>) -> vector<2x2xf32>
+    ```
+    After:
+    ```mlir
+    %a0 = vector.extract %a[0] : vector<2xbf16> from vector<4x2xbf16>
+    %r0 = llvm.bitcast %a0 : vector<2xbf16> to i32
+    ...                                    // %r1 ... %r3 (A), %r4, %r5 (B)
+    %c0 = vector.extract %c[0, 0] : f32 from vector<2x2xf32>
+    ...                                    // %c1 ... %c3
+    %s = nvvm.mma.sync A[%r0, %r1, %r2, %r3] B[%r4, %r5] C[%c0, %c1, %c2, %c3]
+        {layoutA = #nvvm.mma_layout<row>, layoutB = #nvvm.mma_layout<col>,
+         multiplicandAPtxType = #nvvm.mma_type<bf16>,
+         multiplicandBPtxType = #nvvm.mma_type<bf16>,
+         shape = #nvvm.shape<m = 16, n = 8, k = 16>}
+        : (i32, i32, f32) -> !llvm.struct<(f32, f32, f32, f32)>
+    %d0 = llvm.extractvalue %s[0] : !llvm.struct<(f32, f32, f32, f32)>
+    ...                                    // %d1 ... %d3
+    %d = vector.from_elements %d0, %d1, %d2, %d3 : vector<2x2xf32>
+    ```
+  }];
+  let dependentDialects = [
+    "::mlir::LLVM::LLVMDialect",
+    "::mlir::NVVM::NVVMDialect",
+    "::mlir::vector::VectorDialect"
+  ];
+}
+
 def MirageEmulateGPUOnHost : Pass<"mirage-emulate-gpu-on-host", "ModuleOp"> {
   let summary = "Run tile-level kernels on the CPU: launches become loops "
                 "over the grid calling host copies of the kernels";

@@ -103,6 +103,8 @@ void mlir::mirage::buildLowerToPTXPipeline(OpPassManager &pm,
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
   pm.addNestedPass<gpu::GPUModuleOp>(createMirageLegalizeMathForNVPTX());
+  // Before convert-nvgpu-to-nvvm, which cannot lower bf16 mma.sync.
+  pm.addNestedPass<gpu::GPUModuleOp>(createMirageLegalizeMmaForNVVM());
   gpu::GPUToNVVMPipelineOptions nvvm;
   nvvm.cubinChip = options.chip;
   // PTX ISA 8.0 is the first with sm_90a; it also covers sm_80.
