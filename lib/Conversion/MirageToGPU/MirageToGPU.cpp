@@ -9,11 +9,14 @@
 // convert-mirage-to-gpu: see its description in Passes.td. The block graph of
 // each kernel is walked once to give every tile a buffer and a live interval
 // (program points in block-graph order, the for-loop body counted once but
-// keeping everything it reads alive to its end), the buffers are placed in
-// shared memory (SharedMemoryPlan), and the kernel body is emitted op by op.
+// keeping everything it reads alive to its end), the rows of tiles that the
+// lowering will access with bank conflicts are padded (SharedMemoryLayout),
+// the buffers are placed in shared memory (SharedMemoryPlan), and the
+// kernel body is emitted op by op.
 //
 //===----------------------------------------------------------------------===//
 
+#include "Mirage/Conversion/MirageToGPU/SharedMemoryLayout.h"
 #include "Mirage/Conversion/MirageToGPU/SharedMemoryPlan.h"
 #include "Mirage/Conversion/Passes.h"
 #include "Mirage/Dialect/Mirage/IR/MirageOps.h"
@@ -31,6 +34,7 @@
 #include "mlir/IR/SymbolTable.h"
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/TypeSwitch.h"
+#include "llvm/Support/Debug.h"
 
 #include <limits>
 
@@ -66,7 +70,25 @@ struct Buffer {
   Type elementType;
   bool shared = true;
   unsigned start = 0, end = 0;
+  /// How the thread-level code will access the tile (shared buffers).
+  SmallVector<TileAccess, 2> accesses;
+  /// Elements of padding after each row (the innermost dim).
+  int64_t rowPadding = 0;
   Value view; // the memref, once built
+
+  int64_t getElementBytes() const {
+    return elementType.getIntOrFloatBitWidth() / 8;
+  }
+  /// The bytes the buffer takes in shared memory, rows padded.
+  int64_t getSharedBytes() const {
+    if (!shared)
+      return 0;
+    int64_t elements = 1;
+    for (int64_t d : ArrayRef<int64_t>(shape).drop_back())
+      elements *= d;
+    elements *= shape.empty() ? 1 : shape.back() + rowPadding;
+    return elements * getElementBytes();
+  }
 };
 
 /// Lowers one graph-defined kernel to a tile-level gpu.func.
@@ -83,6 +105,8 @@ public:
 private:
   // Analysis: buffers and live intervals.
   LogicalResult assignBuffers();
+  void recordAccesses();
+  LogicalResult placeBuffers();
   unsigned addBuffer(ArrayRef<int64_t> shape, Type elementType, bool shared,
                      unsigned start, unsigned end);
   unsigned lastUse(Value v, unsigned def);
@@ -269,21 +293,78 @@ LogicalResult KernelLowering::assignBuffers() {
       return failure();
   }
 
+  recordAccesses();
+  return placeBuffers();
+}
+
+/// Whether tensor cores can run `matmul` at thread level
+/// (mirage-map-tiles-to-threads decides; this predicts it from the shapes
+/// and element types): f16 or bf16 operands, M a multiple of 16, N of 8, K
+/// of 16.
+static bool mayUseTensorCores(MatmulOp matmul) {
+  auto lhs = cast<TileType>(matmul.getLhs().getType());
+  auto rhs = cast<TileType>(matmul.getRhs().getType());
+  Type element = lhs.getElementType();
+  if (element != rhs.getElementType() || !(element.isF16() || element.isBF16()))
+    return false;
+  ArrayRef<int64_t> a = lhs.getShape(), b = rhs.getShape();
+  return a.size() >= 2 && b.size() >= 2 && a[a.size() - 2] % 16 == 0 &&
+         a.back() % 16 == 0 && b.back() % 8 == 0;
+}
+
+void KernelLowering::recordAccesses() {
+  auto record = [&](Value tile, TileAccess access) {
+    auto it = bufferOf.find(tile);
+    if (it == bufferOf.end() || !buffers[it->second].shared)
+      return;
+    SmallVector<TileAccess, 2> &accesses = buffers[it->second].accesses;
+    if (!llvm::is_contained(accesses, access))
+      accesses.push_back(access);
+  };
+  kernel.getBodyBlock().walk([&](Operation *op) {
+    if (auto it = dyn_cast<InputIteratorOp>(op))
+      record(it.getTile(), TileAccess::VectorCopy);
+    else if (auto out = dyn_cast<OutputSaverOp>(op))
+      record(out.getTile(), TileAccess::VectorCopy);
+    else if (auto matmul = dyn_cast<MatmulOp>(op);
+             matmul && mayUseTensorCores(matmul)) {
+      record(matmul.getLhs(), TileAccess::MmaA);
+      record(matmul.getRhs(), TileAccess::MmaB);
+    }
+  });
+}
+
+LogicalResult KernelLowering::placeBuffers() {
+  // Rows are padded where that removes bank conflicts of the tile's
+  // accesses (only tiles read by tensor cores have any).
+  for (Buffer &buffer : buffers)
+    if (buffer.shared && buffer.shape.size() >= 2 && !buffer.accesses.empty())
+      buffer.rowPadding =
+          chooseRowPadding(buffer.shape.back() * buffer.getElementBytes(),
+                           buffer.accesses) /
+          buffer.getElementBytes();
   // Place the shared buffers; private ones take no shared memory (a
   // request of 0 bytes).
-  SmallVector<BufferRequest> requests;
-  for (const Buffer &buffer : buffers) {
-    int64_t elements = 1;
-    for (int64_t d : buffer.shape)
-      elements *= d;
-    requests.push_back(BufferRequest{
-        buffer.shared
-            ? elements * (buffer.elementType.getIntOrFloatBitWidth() / 8)
-            : 0,
-        kBufferAlignment, buffer.start, buffer.end});
+  auto place = [&] {
+    SmallVector<BufferRequest> requests;
+    for (const Buffer &buffer : buffers)
+      requests.push_back(BufferRequest{buffer.getSharedBytes(),
+                                       kBufferAlignment, buffer.start,
+                                       buffer.end});
+    plan = planSharedMemory(requests);
+    sharedMemoryBytes = plan.size;
+  };
+  place();
+  // The superoptimizer checked the kernel against the limit unpadded:
+  // padding is dropped rather than failing.
+  if (sharedMemoryBytes > target.sharedMemoryPerBlock &&
+      llvm::any_of(buffers, [](const Buffer &b) { return b.rowPadding; })) {
+    LLVM_DEBUG(llvm::dbgs() << "padded tiles need " << sharedMemoryBytes
+                            << " bytes; placing them unpadded\n");
+    for (Buffer &buffer : buffers)
+      buffer.rowPadding = 0;
+    place();
   }
-  plan = planSharedMemory(requests);
-  sharedMemoryBytes = plan.size;
   if (sharedMemoryBytes > target.sharedMemoryPerBlock)
     return kernel.emitOpError()
            << "needs " << sharedMemoryBytes
@@ -292,6 +373,17 @@ LogicalResult KernelLowering::assignBuffers() {
            << target.sharedMemoryPerBlock << " bytes " << target.device
            << " allows; use smaller tiles (a larger grid or forloop)";
   return success();
+}
+
+/// The box of `memref` at `offsets` with extents `sizes` (unit strides).
+static Value getBox(OpBuilder &b, Location loc, Value memref,
+                    ArrayRef<OpFoldResult> offsets, ArrayRef<int64_t> sizes) {
+  SmallVector<OpFoldResult> sizeAttrs, strides;
+  for (int64_t e : sizes) {
+    sizeAttrs.push_back(b.getIndexAttr(e));
+    strides.push_back(b.getIndexAttr(1));
+  }
+  return memref::SubViewOp::create(b, loc, memref, offsets, sizeAttrs, strides);
 }
 
 FailureOr<gpu::GPUFuncOp> KernelLowering::build(gpu::GPUModuleOp module,
@@ -342,10 +434,18 @@ FailureOr<gpu::GPUFuncOp> KernelLowering::build(gpu::GPUModuleOp module,
           b, loc, MemRefType::get(buffer.shape, buffer.elementType));
       continue;
     }
-    auto type = MemRefType::get(buffer.shape, buffer.elementType,
+    SmallVector<int64_t> padded(buffer.shape);
+    padded.back() += buffer.rowPadding;
+    auto type = MemRefType::get(padded, buffer.elementType,
                                 MemRefLayoutAttrInterface(), workgroup);
     buffer.view = memref::ViewOp::create(
         b, loc, type, smem, constantIndex(b, plan.offsets[i]), ValueRange{});
+    // A padded tile is the box of its rows' leading elements.
+    if (buffer.rowPadding)
+      buffer.view =
+          getBox(b, loc, buffer.view,
+                 SmallVector<OpFoldResult>(padded.size(), b.getIndexAttr(0)),
+                 buffer.shape);
   }
 
   unsigned saver = 0;
@@ -378,17 +478,6 @@ LogicalResult KernelLowering::emitOp(OpBuilder &b, Operation &op, Value iv) {
     return success();
   }
   return emitComputeOp(b, op);
-}
-
-/// The box of `memref` at `offsets` with extents `sizes` (unit strides).
-static Value getBox(OpBuilder &b, Location loc, Value memref,
-                    ArrayRef<OpFoldResult> offsets, ArrayRef<int64_t> sizes) {
-  SmallVector<OpFoldResult> sizeAttrs, strides;
-  for (int64_t e : sizes) {
-    sizeAttrs.push_back(b.getIndexAttr(e));
-    strides.push_back(b.getIndexAttr(1));
-  }
-  return memref::SubViewOp::create(b, loc, memref, offsets, sizeAttrs, strides);
 }
 
 /// Copies `from` into `to` (same shape): a plain copy when the element types

@@ -227,12 +227,8 @@ void tile::emitReduceAccumulate(OpBuilder &b, Location loc, Value input,
       else
         groups.push_back({d + 1});
     }
-    input = memref::ExpandShapeOp::create(
-        b, loc,
-        MemRefType::get(expanded, memrefType(input).getElementType(),
-                        MemRefLayoutAttrInterface(),
-                        memrefType(input).getMemorySpace()),
-        input, groups);
+    // The result type is inferred: a tile with padded rows is strided.
+    input = memref::ExpandShapeOp::create(b, loc, expanded, input, groups);
     for (unsigned d = 0; d < rank; ++d) {
       if (d == dim)
         inExprs.push_back(getAffineDimExpr(rank, context));
