@@ -108,13 +108,16 @@ def MirageMapTilesToThreads
       that another thread wrote or read since the last barrier, in program
       order and across iterations of the for-loop; ops that access one
       buffer with the same thread mapping need none.
-    - With `tensor-cores`, a matmul of f16 tiles in shared memory into
-      an f32 private accumulator (M a multiple of 16, N of 8, K of 16, the
-      16x8 output tiles a multiple of the warps) becomes `nvgpu.mma.sync`
-      m16n8k16 ops, one per output tile and 16-wide k-step; warp w owns
-      tiles w·S ... w·S + S − 1 and lane l the accumulator elements PTX
-      assigns it. Every op on those accumulators (and the private buffers
-      it shares ops with) uses that ownership instead of the cyclic one.
+    - With `tensor-cores`, a matmul of f16 or bf16 tiles in shared memory
+      into an f32 private accumulator (M a multiple of 16, N of 8, K of 16,
+      the 16x8 output tiles a multiple of the warps) becomes
+      `nvgpu.mma.sync` m16n8k16 ops, one per output tile and 16-wide
+      k-step; warp w owns tiles w·S ... w·S + S − 1 and lane l the
+      accumulator elements PTX assigns it. Every op on those accumulators
+      (and the private buffers it shares ops with) uses that ownership
+      instead of the cyclic one. With `ldmatrix`, fragments are loaded with
+      `nvgpu.ldmatrix` (x4 for A, x4.trans for two column tiles of B) when
+      the tile's rows start 16-byte aligned.
     - With `prefetch`, a copy from a read-only kernel argument into shared
       memory at the top of a for-loop is software-pipelined: iteration 0's
       tile is loaded into registers before the loop, and each iteration
@@ -140,8 +143,12 @@ def MirageMapTilesToThreads
   }];
   let options = [
     Option<"tensorCores", "tensor-cores", "bool", /*default=*/"true",
-           "Run f16 matmul tiles with f32 accumulators on tensor cores "
+           "Run f16/bf16 matmul tiles with f32 accumulators on tensor cores "
            "(nvgpu.mma.sync m16n8k16, sm_80 and later)">,
+    Option<"ldMatrix", "ldmatrix", "bool", /*default=*/"true",
+           "Load tensor-core fragments from shared memory with "
+           "nvgpu.ldmatrix (four 8x8 matrices per instruction instead of "
+           "one load per element)">,
     Option<"prefetch", "prefetch", "bool", /*default=*/"true",
            "Load the next for-loop iteration's input tiles into registers "
            "while the current one computes">

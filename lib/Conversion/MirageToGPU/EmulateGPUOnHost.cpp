@@ -174,6 +174,89 @@ LogicalResult emulateMmaSync(func::FuncOp func, gpu::ThreadIdOp threadId,
   return success();
 }
 
+/// Rewrites every warp-level `nvgpu.ldmatrix` (b16 elements) into per-thread
+/// code the stretches of emulateThreads can run: each lane stores the
+/// indices it points ldmatrix at in a scratch row of its own; after a
+/// barrier, each lane reads its elements through the indices of the lanes
+/// the PTX ISA says hold its rows ("Warp-level matrix load instruction:
+/// ldmatrix": lanes 8i..8i+7 address the 8 rows of matrix i; lane l
+/// receives row l / 4, elements 2·(l mod 4) and +1 of each matrix, or with
+/// .trans element l / 4 of rows 2·(l mod 4) and +1) into a scratch row;
+/// after another barrier it reads them back (so that no lane overwrites
+/// its indices before the others have used them).
+LogicalResult emulateLdMatrix(func::FuncOp func, gpu::ThreadIdOp threadId,
+                              int64_t threads) {
+  SmallVector<nvgpu::LdMatrixOp> loads;
+  func.walk([&](nvgpu::LdMatrixOp op) { loads.push_back(op); });
+  if (loads.empty())
+    return success();
+  if (threads % 32 != 0)
+    return loads.front().emitOpError("needs whole warps to be emulated");
+  Location loc = func.getLoc();
+  OpBuilder eb(threadId);
+  eb.setInsertionPointAfter(threadId);
+  DenseMap<int64_t, Value> indexScratch;  // rank -> [threads, rank]
+  DenseMap<Type, Value> resultScratch;    // element -> [threads, 8]
+  for (nvgpu::LdMatrixOp load : loads) {
+    auto type = cast<VectorType>(load.getRes().getType());
+    int64_t matrices = load.getNumTiles();
+    if (type.getRank() != 2 || type.getShape()[0] != matrices ||
+        type.getShape()[1] != 2 || type.getElementTypeBitWidth() != 16 ||
+        matrices > 4)
+      return load.emitOpError("is not an ldmatrix of up to four 8x8 b16 "
+                              "matrices; the host emulation has no other");
+    int64_t rank = load.getIndices().size();
+    Value &indices = indexScratch[rank];
+    if (!indices)
+      indices = memref::AllocaOp::create(
+          eb, loc, MemRefType::get({threads, rank}, eb.getIndexType()));
+    Value &results = resultScratch[type.getElementType()];
+    if (!results)
+      results = memref::AllocaOp::create(
+          eb, loc, MemRefType::get({threads, 8}, type.getElementType()));
+    OpBuilder b(load);
+    auto c = [&](int64_t v) {
+      return arith::ConstantIndexOp::create(b, loc, v).getResult();
+    };
+    Value tid = threadId.getResult();
+    for (auto [d, index] : llvm::enumerate(load.getIndices()))
+      memref::StoreOp::create(b, loc, index, indices,
+                              ValueRange{tid, c(d)});
+    gpu::BarrierOp::create(b, loc);
+    Value lane = arith::RemUIOp::create(b, loc, tid, c(32));
+    Value warpBase = arith::SubIOp::create(b, loc, tid, lane);
+    Value g = arith::DivUIOp::create(b, loc, lane, c(4));
+    Value q = arith::RemUIOp::create(b, loc, lane, c(4));
+    for (int64_t i = 0; i < matrices; ++i)
+      for (int64_t h = 0; h < 2; ++h) {
+        // The lane holding the row, and the element's column in it.
+        Value twoQ = arith::AddIOp::create(
+            b, loc, arith::MulIOp::create(b, loc, q, c(2)), c(h));
+        Value row = load.getTranspose() ? twoQ : g;
+        Value column = load.getTranspose() ? g : twoQ;
+        Value source = arith::AddIOp::create(
+            b, loc, warpBase, arith::AddIOp::create(b, loc, c(8 * i), row));
+        SmallVector<Value> at;
+        for (int64_t d = 0; d < rank; ++d)
+          at.push_back(memref::LoadOp::create(b, loc, indices,
+                                              ValueRange{source, c(d)}));
+        at.back() = arith::AddIOp::create(b, loc, at.back(), column);
+        Value x = memref::LoadOp::create(b, loc, load.getSrcMemref(), at);
+        memref::StoreOp::create(b, loc, x, results,
+                                ValueRange{tid, c(2 * i + h)});
+      }
+    gpu::BarrierOp::create(b, loc);
+    SmallVector<Value> elements;
+    for (int64_t e = 0; e < 2 * matrices; ++e)
+      elements.push_back(
+          memref::LoadOp::create(b, loc, results, ValueRange{tid, c(e)}));
+    load.getRes().replaceAllUsesWith(
+        vector::FromElementsOp::create(b, loc, type, elements).getResult());
+    load.erase();
+  }
+  return success();
+}
+
 /// Runs a thread-level kernel body sequentially (Stratton et al., "MCUDA",
 /// LCPC 2008): private per-thread arrays (entry-block memref.allocas) gain a
 /// leading thread dim; each barrier-free stretch of a block becomes a loop
@@ -221,7 +304,8 @@ LogicalResult emulateThreads(func::FuncOp func, gpu::ThreadIdOp threadId,
     alloca.erase();
   }
 
-  if (failed(emulateMmaSync(func, threadId, threads)))
+  if (failed(emulateLdMatrix(func, threadId, threads)) ||
+      failed(emulateMmaSync(func, threadId, threads)))
     return failure();
 
   Value zero, one, count;

@@ -187,9 +187,9 @@ struct MmaMatmul {
 class ThreadMapper {
 public:
   ThreadMapper(gpu::GPUFuncOp func, int64_t threads, bool tensorCores,
-               bool prefetch)
+               bool ldMatrix, bool prefetch)
       : func(func), threads(threads), tensorCores(tensorCores),
-        prefetch(prefetch) {}
+        ldMatrix(ldMatrix), prefetch(prefetch) {}
 
   LogicalResult run();
 
@@ -248,6 +248,7 @@ private:
   gpu::GPUFuncOp func;
   int64_t threads;
   bool tensorCores;
+  bool ldMatrix;
   bool prefetch;
   /// 32-bit registers that prefetched chunks take so far.
   int64_t stagedRegisters = 0;
@@ -998,6 +999,24 @@ LogicalResult ThreadMapper::lower(linalg::LinalgOp op, Value fusedInit,
   return success();
 }
 
+/// Whether ldmatrix can load fragments of the 16-bit tile `memref`: every
+/// 8-element row it reads starts 16-byte aligned (PTX ISA, ldmatrix: "each
+/// row address must be aligned to 16 bytes"). Fragment rows start at
+/// multiples of 8 elements along the inner dim, so the outer strides and
+/// the offset must be multiples of 8 elements.
+static bool isLdMatrixAligned(Value memref) {
+  auto type = cast<MemRefType>(memref.getType());
+  SmallVector<int64_t> strides;
+  int64_t offset;
+  if (type.getElementTypeBitWidth() != 16 ||
+      failed(type.getStridesAndOffset(strides, offset)) ||
+      strides.back() != 1 || ShapedType::isDynamic(offset) || offset % 8 != 0)
+    return false;
+  return llvm::all_of(ArrayRef<int64_t>(strides).drop_back(), [](int64_t s) {
+    return !ShapedType::isDynamic(s) && s % 8 == 0;
+  });
+}
+
 std::optional<MmaMatmul> ThreadMapper::matchMmaMatmul(linalg::LinalgOp op) {
   if (op.getNumDpsInputs() != 2 || op.getNumDpsInits() != 1 ||
       op.getNumReductionLoops() != 1 || op.getNumParallelLoops() < 2)
@@ -1045,14 +1064,13 @@ std::optional<MmaMatmul> ThreadMapper::matchMmaMatmul(linalg::LinalgOp op) {
   if (!endsIn(op.getMatchingIndexingMap(mma.a), mma.m, mma.k) ||
       !endsIn(op.getMatchingIndexingMap(mma.b), mma.k, mma.n))
     return std::nullopt;
-  // f16 tiles in shared memory. (bf16 has the same fragment layouts, but
-  // MLIR 22's nvgpu-to-nvvm cannot lower a bf16 mma.sync: "failed to
-  // deduce operand PTX types"; it stays on CUDA cores.)
+  // f16 or bf16 tiles in shared memory (the same fragment layouts; a bf16
+  // mma.sync reaches NVVM through mirage-legalize-mma-for-nvvm).
   for (OpOperand *in : {mma.a, mma.b}) {
     if (!isWorkgroup(in->get()))
       return std::nullopt;
     Type element = cast<MemRefType>(in->get().getType()).getElementType();
-    if (!element.isF16())
+    if (!element.isF16() && !element.isBF16())
       return std::nullopt;
     if (in == mma.a)
       mma.elementType = element;
@@ -1277,11 +1295,17 @@ LogicalResult ThreadMapper::lowerMma(linalg::LinalgOp op, const MmaMatmul &mma,
     OpBuilder lb(loop.getBody()->getTerminator());
     Value k0 = arith::MulIOp::create(lb, loc, loop.getInductionVar(),
                                      constant(lb, 16));
-    Value lane = arith::RemUIOp::create(lb, loc, tid, constant(lb, 32));
-    Value g = arith::DivUIOp::create(lb, loc, lane, constant(lb, 4));
-    Value q2 = arith::MulIOp::create(
-        lb, loc, arith::RemUIOp::create(lb, loc, lane, constant(lb, 4)),
-        constant(lb, 2));
+    // Per-lane values are computed at each use (CSE merges them), so that
+    // none crosses the barriers the host emulation puts around each
+    // ldmatrix and mma.sync (mirage-emulate-gpu-on-host).
+    auto laneDiv = [&](int64_t c) -> Value {
+      Value lane = arith::RemUIOp::create(lb, loc, tid, constant(lb, 32));
+      return arith::DivUIOp::create(lb, loc, lane, constant(lb, c));
+    };
+    auto laneRem = [&](int64_t c) -> Value {
+      Value lane = arith::RemUIOp::create(lb, loc, tid, constant(lb, 32));
+      return arith::RemUIOp::create(lb, loc, lane, constant(lb, c));
+    };
     auto add = [&](Value x, int64_t c) {
       return arith::AddIOp::create(lb, loc, x, constant(lb, c)).getResult();
     };
@@ -1291,9 +1315,14 @@ LogicalResult ThreadMapper::lowerMma(linalg::LinalgOp op, const MmaMatmul &mma,
     auto mul = [&](Value x, int64_t c) {
       return arith::MulIOp::create(lb, loc, x, constant(lb, c)).getResult();
     };
-    // Loads element (row, col) of operand `in` of tile batch `batch`.
-    auto loadAt = [&](OpOperand *in, Value batch, unsigned rowDim, Value row,
-                      unsigned colDim, Value col) -> FailureOr<Value> {
+    // g = lane / 4 and 2q = 2·(lane mod 4) of the fragment layouts.
+    auto g = [&] { return laneDiv(4); };
+    auto q2 = [&] { return mul(laneRem(4), 2); };
+    // The indices of element (row, col) of operand `in` of tile batch
+    // `batch`.
+    auto indicesAt = [&](OpOperand *in, Value batch, unsigned rowDim,
+                         Value row, unsigned colDim,
+                         Value col) -> FailureOr<SmallVector<Value>> {
       SmallVector<Value> dims(op.getNumLoops(), constant(lb, 0));
       for (auto [d, v] :
            llvm::zip(batchDims,
@@ -1309,21 +1338,80 @@ LogicalResult ThreadMapper::lowerMma(linalg::LinalgOp op, const MmaMatmul &mma,
           return op.emitOpError("has an indexing map tensor cores cannot use");
         idx.push_back(*v);
       }
-      return memref::LoadOp::create(lb, loc, in->get(), idx).getResult();
+      return idx;
+    };
+    auto loadAt = [&](OpOperand *in, Value batch, unsigned rowDim, Value row,
+                      unsigned colDim, Value col) -> FailureOr<Value> {
+      FailureOr<SmallVector<Value>> idx =
+          indicesAt(in, batch, rowDim, row, colDim, col);
+      if (failed(idx))
+        return failure();
+      return memref::LoadOp::create(lb, loc, in->get(), *idx).getResult();
     };
     // Fills `fragments` with `count` elements of operand `in` per key: for
     // the first tile j of the chunk with that key, element i sits at the
     // (row, col) `at(tile, i)` returns, tile = (batch, row tile, col tile).
+    //
+    // With ldmatrix, `matrixRow(tile)` and `matrixCol(tile)` give the row
+    // and column of the 16-byte row this lane points ldmatrix at, and
+    // `transpose` says whether the 8x8 matrices are read transposed; the
+    // matrices' registers then hold the fragment's elements in order.
     auto loadFragments =
         [&](OpOperand *in, unsigned rowDim, unsigned colDim, int64_t numKeys,
             function_ref<int64_t(int64_t)> keyOf, int64_t count,
             function_ref<std::pair<Value, Value>(ArrayRef<Value>, int64_t)> at,
-            Value fragments) -> LogicalResult {
+            function_ref<std::pair<Value, Value>(ArrayRef<Value>)> matrixAt,
+            bool transpose, Value fragments) -> LogicalResult {
+      // The first tile of the chunk with each key (computed at each use,
+      // like the lane's values).
+      SmallVector<int64_t> firstTile;
       for (int64_t key = 0, j = 0; key < numKeys; ++key) {
         while (keyOf(j) != key)
           ++j;
-        std::array<Value, 3> tile =
-            mmaTile(lb, loc, constant(lb, first + j), layout);
+        firstTile.push_back(j);
+      }
+      auto tileOf = [&](int64_t key) {
+        return mmaTile(lb, loc, constant(lb, first + firstTile[key]), layout);
+      };
+      if (ldMatrix && isLdMatrixAligned(in->get())) {
+        // One ldmatrix.x4 per key (A), or per two keys (B: lanes 0-15
+        // point at the first key's tile, 16-31 at the second's).
+        int64_t keysPerLoad = 8 / count;
+        for (int64_t key = 0; key < numKeys; key += keysPerLoad) {
+          int64_t keys = std::min(keysPerLoad, numKeys - key);
+          SmallVector<Value> idx;
+          for (int64_t k = 0; k < keys; ++k) {
+            std::array<Value, 3> tile = tileOf(key + k);
+            auto [row, col] = matrixAt(tile);
+            FailureOr<SmallVector<Value>> at =
+                indicesAt(in, tile[0], rowDim, row, colDim, col);
+            if (failed(at))
+              return failure();
+            if (k == 0) {
+              idx = *at;
+              continue;
+            }
+            Value upper = arith::CmpIOp::create(
+                lb, loc, arith::CmpIPredicate::uge, laneRem(32),
+                constant(lb, 16));
+            for (auto [x, y] : llvm::zip(idx, *at))
+              x = arith::SelectOp::create(lb, loc, upper, y, x);
+          }
+          int64_t elements = keys * count;
+          auto type = VectorType::get({elements / 2, 2}, mma.elementType);
+          Value matrices = nvgpu::LdMatrixOp::create(
+              lb, loc, type, in->get(), idx, transpose, elements / 2);
+          for (int64_t i = 0; i < elements; ++i)
+            memref::StoreOp::create(
+                lb, loc,
+                vector::ExtractOp::create(lb, loc, matrices,
+                                          ArrayRef<int64_t>{i / 2, i % 2}),
+                fragments, ValueRange{constant(lb, key * count + i)});
+        }
+        return success();
+      }
+      for (int64_t key = 0; key < numKeys; ++key) {
+        std::array<Value, 3> tile = tileOf(key);
         for (int64_t i = 0; i < count; ++i) {
           auto [row, col] = at(tile, i);
           FailureOr<Value> v = loadAt(in, tile[0], rowDim, row, colDim, col);
@@ -1335,28 +1423,43 @@ LogicalResult ThreadMapper::lowerMma(linalg::LinalgOp op, const MmaMatmul &mma,
       }
       return success();
     };
+    // ldmatrix: lanes 8i..8i+7 point at the rows of matrix i (PTX ISA,
+    // "Warp-level matrix load instruction: ldmatrix"); lane l receives row
+    // l / 4, columns 2·(l mod 4) and +1 of each matrix, or with .trans
+    // column l / 4, rows 2·(l mod 4) and +1.
     // A fragment (16x16): a0..a3 hold rows g, g+8, g, g+8 and columns
     // 2q, 2q+1 (+8 for a2, a3), two halves each (PTX ISA, "Matrix
-    // Fragments for mma.m16n8k16 with floating point type").
+    // Fragments for mma.m16n8k16 with floating point type"): the four 8x8
+    // matrices at rows 0-7 and 8-15 (lanes 0-15) of columns 0-7 and 8-15
+    // (lanes 16-31), read with ldmatrix.x4.
     if (failed(loadFragments(
             mma.a, mma.m, mma.k, numA, aKey, 8,
             [&](ArrayRef<Value> tile, int64_t i) -> std::pair<Value, Value> {
               int64_t reg = i / 2, half = i % 2;
-              Value rowBase = addv(mul(tile[1], 16), g);
+              Value rowBase = addv(mul(tile[1], 16), g());
               return {add(rowBase, 8 * (reg % 2)),
-                      add(addv(k0, q2), half + 8 * (reg / 2))};
+                      add(addv(k0, q2()), half + 8 * (reg / 2))};
             },
-            aFragments)))
+            [&](ArrayRef<Value> tile) -> std::pair<Value, Value> {
+              return {addv(mul(tile[1], 16), laneRem(16)),
+                      addv(k0, mul(laneDiv(16), 8))};
+            },
+            /*transpose=*/false, aFragments)))
       return failure();
-    // B fragment (16x8): b0, b1 hold rows 2q, 2q+1 (+8 for b1) of column g.
+    // B fragment (16x8): b0, b1 hold rows 2q, 2q+1 (+8 for b1) of column
+    // g: the two 8x8 matrices at rows 0-7 and 8-15 of the [K, N] tile,
+    // read transposed: ldmatrix.x4.trans loads those of two column tiles.
     if (failed(loadFragments(
             mma.b, mma.k, mma.n, numB, bKey, 4,
             [&](ArrayRef<Value> tile, int64_t i) -> std::pair<Value, Value> {
               int64_t reg = i / 2, half = i % 2;
-              return {add(addv(k0, q2), half + 8 * reg),
-                      addv(mul(tile[2], 8), g)};
+              return {add(addv(k0, q2()), half + 8 * reg),
+                      addv(mul(tile[2], 8), g())};
             },
-            bFragments)))
+            [&](ArrayRef<Value> tile) -> std::pair<Value, Value> {
+              return {addv(k0, laneRem(16)), mul(tile[2], 8)};
+            },
+            /*transpose=*/true, bFragments)))
       return failure();
     // One mma.sync per tile: D = A·B + C over the tile's accumulator
     // elements c0..c3.
@@ -1482,13 +1585,13 @@ struct MirageMapTilesToThreadsPass
       func.walk([&](gpu::ThreadIdOp) { threadLevel = true; });
       if (threadLevel)
         continue; // already mapped
-      std::optional<DenseI32ArrayAttr> block = func.getKnownBlockSizeAttr();
-      if (!block || (*block)[1] != 1 || (*block)[2] != 1) {
+      DenseI32ArrayAttr block = func.getKnownBlockSizeAttr();
+      if (!block || block.size() != 3 || block[1] != 1 || block[2] != 1) {
         func.emitOpError("needs known_block_size = [threads, 1, 1] to map "
                          "tiles to threads");
         return signalPassFailure();
       }
-      ThreadMapper mapper(func, (*block)[0], tensorCores, prefetch);
+      ThreadMapper mapper(func, block[0], tensorCores, ldMatrix, prefetch);
       if (failed(mapper.run()))
         return signalPassFailure();
       // Without a bound, ptxas may cap registers to fit several blocks per
@@ -1497,7 +1600,7 @@ struct MirageMapTilesToThreadsPass
       // registers per SM on sm_80 and sm_90 (CUDA C++ Programming Guide,
       // "Technical Specifications per Compute Capability"), at most 255 per
       // thread, in units of 8.
-      int64_t budget = std::min<int64_t>(255, 65536 / (*block)[0] / 8 * 8);
+      int64_t budget = std::min<int64_t>(255, 65536 / block[0] / 8 * 8);
       func->setAttr(
           kMaxRegistersAttrName,
           IntegerAttr::get(IntegerType::get(&getContext(), 32), budget));
