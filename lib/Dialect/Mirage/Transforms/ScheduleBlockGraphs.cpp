@@ -47,8 +47,9 @@
 // barriers (the loop body's once per iteration; or as many, and the code
 // has fewer) and its plan fits the target with as many blocks resident per
 // SM as the original's (the cost model's occupancy; with preserve-plan-size,
-// only if the plan is no larger). So a block graph already in a best order
-// is left as it is, and a second run changes nothing.
+// only if the plan is no larger). So a block graph already in the order the
+// scheduler picks is left as it is, and a second run takes another order
+// only if the model finds a strictly better one.
 //
 //===----------------------------------------------------------------------===//
 
@@ -368,17 +369,18 @@ void KernelModel::padRows() {
 }
 
 /// Whether mirage-map-tiles-to-threads runs `op` on tensor cores (its
-/// matchMmaMatmul and assignMmaLayouts): f16 operands, an f32 private
-/// accumulator (an f16 result's scratch, or a private result), M, N, K
-/// multiples of 16, 8, 16, no broadcast batch dim, and 16x8 output tiles a
-/// multiple of the warps; a private result that stays in registers across
-/// ops must also fit them.
+/// matchMmaMatmul and assignMmaLayouts): f16 or bf16 operands of one type,
+/// an f32 private accumulator (a 16-bit result's scratch, or a private
+/// result), M, N, K multiples of 16, 8, 16, no broadcast batch dim, and 16x8
+/// output tiles a multiple of the warps; a private result that stays in
+/// registers across ops must also fit them.
 bool KernelModel::usesTensorCores(MatmulOp op) const {
   if (!tensorCores || threads % 32 != 0)
     return false;
   TileType a = tileOf(op.getLhs()), b = tileOf(op.getRhs());
   Value result = op.getResult();
-  if (!a.getElementType().isF16() || !b.getElementType().isF16())
+  Type element = a.getElementType();
+  if (element != b.getElementType() || !(element.isF16() || element.isBF16()))
     return false;
   bool scratch = !isF32(result);
   if (!scratch && isShared(result))

@@ -336,8 +336,9 @@ def MirageScheduleBlockGraphs
     shared-memory plan still fits the target with as many blocks resident
     per SM as before (the cost model's occupancy; `preserve-plan-size`: only
     if the plan is no larger), since an op scheduled early keeps its tile
-    alive longer. Otherwise, and for block graphs already in a best order,
-    nothing changes, so a second run changes nothing.
+    alive longer. Otherwise, and for block graphs already in the order the
+    scheduler picks, nothing changes; a second run takes another order only
+    if the model finds a strictly better one.
     docs/mugraph-optimizer.md describes the model, its limits and the
     barriers saved on the benchmarks.
 
