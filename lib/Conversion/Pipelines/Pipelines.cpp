@@ -50,6 +50,8 @@ void mlir::mirage::buildLowerToTilesPipeline(
   pm.addNestedPass<func::FuncOp>(createMirageSafeSoftmax());
   pm.addNestedPass<func::FuncOp>(createMirageExpandPredefinedKernels());
   pm.addNestedPass<func::FuncOp>(createMirageFormThreadGraphs());
+  pm.addNestedPass<func::FuncOp>(
+      createMirageScheduleBlockGraphs({options.target}));
   ConvertMirageToGPUOptions convert;
   convert.target = options.target;
   pm.addPass(createConvertMirageToGPU(convert));
