@@ -26,8 +26,14 @@ def ConvertMirageToGPU : Pass<"convert-mirage-to-gpu", "ModuleOp"> {
       shared-memory plan gives it (tiles whose lifetimes do not overlap share
       bytes), the for-loop an `scf.for`, tile ops `linalg` ops on those
       memrefs computing in f32, and input iterators and output savers
-      `linalg.copy`s between device memory and tiles. Threads are not
-      assigned yet (`mirage-map-tiles-to-threads` does that);
+      `linalg.copy`s between device memory and tiles. Tiles that tensor
+      cores will read get rows padded against bank conflicts
+      (SharedMemoryLayout.h), and for-loop input tiles a second slot
+      (`double-buffer`): iteration i reads slot i mod 2 while the next
+      iteration's tile is copied into the other (a copy marked
+      `mirage.async_copy`). Padding, then second slots, are given up where
+      the plan would exceed the target's limit. Threads are not assigned
+      yet (`mirage-map-tiles-to-threads` does that);
     - a host function of the same name on memrefs, results passed as extra
       trailing arguments (destination-passing style), that allocates
       intermediate tensors with `gpu.alloc` and launches the kernels in
@@ -75,7 +81,11 @@ def ConvertMirageToGPU : Pass<"convert-mirage-to-gpu", "ModuleOp"> {
   let options = [
     Option<"target", "target", "std::string", /*default=*/"\"\"",
            "GPU whose shared-memory limit applies (sm_80, sm_90a, h200; "
-           "empty: the module's mirage.target, else sm_90a)">
+           "empty: the module's mirage.target, else sm_90a)">,
+    Option<"doubleBuffer", "double-buffer", "bool", /*default=*/"true",
+           "Give for-loop input tiles a second shared-memory slot, filled "
+           "with the next iteration's tile while the current one is read "
+           "(when the plan still fits the target's limit)">
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",
@@ -118,6 +128,12 @@ def MirageMapTilesToThreads
       instead of the cyclic one. With `ldmatrix`, fragments are loaded with
       `nvgpu.ldmatrix` (x4 for A, x4.trans for two column tiles of B) when
       the tile's rows start 16-byte aligned.
+    - A copy marked `mirage.async_copy` (the next for-loop iteration's
+      tile, copied into the free slot of a double buffer by
+      convert-mirage-to-gpu) is issued as `cp.async` (16 bytes a thread and
+      step, then a commit); each for-loop body that issues one starts with
+      `cp.async.wait_group 0` and a barrier, so the tile the iteration reads
+      has arrived and every thread is done with the slot being refilled.
     - With `prefetch`, a copy from a read-only kernel argument into shared
       memory at the top of a for-loop is software-pipelined: iteration 0's
       tile is loaded into registers before the loop, and each iteration
@@ -156,6 +172,7 @@ def MirageMapTilesToThreads
   let dependentDialects = [
     "::mlir::arith::ArithDialect",
     "::mlir::memref::MemRefDialect",
+    "::mlir::NVVM::NVVMDialect",
     "::mlir::nvgpu::NVGPUDialect",
     "::mlir::scf::SCFDialect",
     "::mlir::ub::UBDialect",

@@ -14,6 +14,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
@@ -195,8 +196,8 @@ LogicalResult emulateLdMatrix(func::FuncOp func, gpu::ThreadIdOp threadId,
   Location loc = func.getLoc();
   OpBuilder eb(threadId);
   eb.setInsertionPointAfter(threadId);
-  DenseMap<int64_t, Value> indexScratch;  // rank -> [threads, rank]
-  DenseMap<Type, Value> resultScratch;    // element -> [threads, 8]
+  DenseMap<int64_t, Value> indexScratch; // rank -> [threads, rank]
+  DenseMap<Type, Value> resultScratch;   // element -> [threads, 8]
   for (nvgpu::LdMatrixOp load : loads) {
     auto type = cast<VectorType>(load.getRes().getType());
     int64_t matrices = load.getNumTiles();
@@ -220,8 +221,7 @@ LogicalResult emulateLdMatrix(func::FuncOp func, gpu::ThreadIdOp threadId,
     };
     Value tid = threadId.getResult();
     for (auto [d, index] : llvm::enumerate(load.getIndices()))
-      memref::StoreOp::create(b, loc, index, indices,
-                              ValueRange{tid, c(d)});
+      memref::StoreOp::create(b, loc, index, indices, ValueRange{tid, c(d)});
     gpu::BarrierOp::create(b, loc);
     Value lane = arith::RemUIOp::create(b, loc, tid, c(32));
     Value warpBase = arith::SubIOp::create(b, loc, tid, lane);
@@ -255,6 +255,44 @@ LogicalResult emulateLdMatrix(func::FuncOp func, gpu::ThreadIdOp threadId,
     load.erase();
   }
   return success();
+}
+
+/// Rewrites cp.async into a copy at its place (`nvgpu.device_async_copy` of
+/// n elements along the innermost dim into loads and stores) and drops the
+/// commits and waits: on the host the copy has landed when it is issued.
+/// A kernel that read a slot before waiting for it would still pass here;
+/// the lowering places the waits structurally (mirage-map-tiles-to-threads).
+LogicalResult emulateAsyncCopies(func::FuncOp func) {
+  SmallVector<Operation *> toErase;
+  WalkResult result = func.walk([&](Operation *op) {
+    if (isa<NVVM::CpAsyncCommitGroupOp, NVVM::CpAsyncWaitGroupOp>(op)) {
+      toErase.push_back(op);
+      return WalkResult::advance();
+    }
+    auto copy = dyn_cast<nvgpu::DeviceAsyncCopyOp>(op);
+    if (!copy)
+      return WalkResult::advance();
+    if (copy.getSrcElements() || !copy.getAsyncToken().use_empty()) {
+      copy.emitOpError("with a source element count or a used token has no "
+                       "host emulation");
+      return WalkResult::interrupt();
+    }
+    OpBuilder b(copy);
+    Location loc = copy.getLoc();
+    for (int64_t i = 0; i < copy.getDstElements().getSExtValue(); ++i) {
+      Value offset = arith::ConstantIndexOp::create(b, loc, i);
+      SmallVector<Value> from(copy.getSrcIndices()), to(copy.getDstIndices());
+      from.back() = arith::AddIOp::create(b, loc, from.back(), offset);
+      to.back() = arith::AddIOp::create(b, loc, to.back(), offset);
+      Value x = memref::LoadOp::create(b, loc, copy.getSrc(), from);
+      memref::StoreOp::create(b, loc, x, copy.getDst(), to);
+    }
+    toErase.push_back(copy);
+    return WalkResult::advance();
+  });
+  for (Operation *op : toErase)
+    op->erase();
+  return failure(result.wasInterrupted());
 }
 
 /// Runs a thread-level kernel body sequentially (Stratton et al., "MCUDA",
@@ -304,7 +342,8 @@ LogicalResult emulateThreads(func::FuncOp func, gpu::ThreadIdOp threadId,
     alloca.erase();
   }
 
-  if (failed(emulateLdMatrix(func, threadId, threads)) ||
+  if (failed(emulateAsyncCopies(func)) ||
+      failed(emulateLdMatrix(func, threadId, threads)) ||
       failed(emulateMmaSync(func, threadId, threads)))
     return failure();
 

@@ -25,8 +25,11 @@
 
 #include "Mirage/Conversion/Passes.h"
 
+#include "TileOps.h"
+
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
@@ -104,6 +107,10 @@ memref::ViewOp getSharedRoot(Value v) {
 
 /// The byte range [begin, end) of shared memory a root view covers.
 std::pair<int64_t, int64_t> getByteRange(memref::ViewOp view) {
+  // A double buffer's slot: either of them.
+  if (auto range =
+          view->getAttrOfType<DenseI64ArrayAttr>(tile::kSharedBytesAttrName))
+    return {range[0], range[1]};
   IntegerAttr offset;
   int64_t begin = 0;
   if (matchPattern(view.getByteShift(), m_Constant(&offset)))
@@ -456,6 +463,23 @@ bool ThreadMapper::lowerVectorCopy(linalg::CopyOp copy) {
     vector::StoreOp::create(b, loc, v, to, idx, /*nontemporal=*/false,
                             llvm::MaybeAlign(kVectorBytes));
   };
+
+  // The next iteration's tile into a double buffer's free slot: cp.async,
+  // 16 bytes a thread and step, bypassing L1 (.cg), committed as a group
+  // that the next iteration waits for (insertAsyncCopyWaits).
+  if (copy->hasAttr(tile::kAsyncCopyAttrName) && !isWorkgroup(src) &&
+      isWorkgroup(dst)) {
+    OpBuilder b(copy);
+    forEachChunk(b, /*unroll=*/false,
+                 [&](OpBuilder &nb, ValueRange idx, Value) {
+                   nvgpu::DeviceAsyncCopyOp::create(
+                       nb, loc, dst, idx, src, idx, nb.getIndexAttr(width),
+                       /*srcElements=*/Value(), nb.getUnitAttr());
+                 });
+    NVVM::CpAsyncCommitGroupOp::create(b, loc);
+    copy.erase();
+    return true;
+  }
 
   // Software pipelining of the for-loop's copies from device memory: the
   // next iteration's tile is loaded into registers while this iteration
@@ -1320,8 +1344,8 @@ LogicalResult ThreadMapper::lowerMma(linalg::LinalgOp op, const MmaMatmul &mma,
     auto q2 = [&] { return mul(laneRem(4), 2); };
     // The indices of element (row, col) of operand `in` of tile batch
     // `batch`.
-    auto indicesAt = [&](OpOperand *in, Value batch, unsigned rowDim,
-                         Value row, unsigned colDim,
+    auto indicesAt = [&](OpOperand *in, Value batch, unsigned rowDim, Value row,
+                         unsigned colDim,
                          Value col) -> FailureOr<SmallVector<Value>> {
       SmallVector<Value> dims(op.getNumLoops(), constant(lb, 0));
       for (auto [d, v] :
@@ -1391,9 +1415,9 @@ LogicalResult ThreadMapper::lowerMma(linalg::LinalgOp op, const MmaMatmul &mma,
               idx = *at;
               continue;
             }
-            Value upper = arith::CmpIOp::create(
-                lb, loc, arith::CmpIPredicate::uge, laneRem(32),
-                constant(lb, 16));
+            Value upper =
+                arith::CmpIOp::create(lb, loc, arith::CmpIPredicate::uge,
+                                      laneRem(32), constant(lb, 16));
             for (auto [x, y] : llvm::zip(idx, *at))
               x = arith::SelectOp::create(lb, loc, upper, y, x);
           }
@@ -1524,6 +1548,27 @@ LogicalResult ThreadMapper::run() {
   func.walk([&](linalg::LinalgOp op) { ops.push_back(op); });
   if (tensorCores)
     assignMmaLayouts(ops);
+
+  // Double buffers: every for-loop body that issues the next iteration's
+  // copies asynchronously starts by waiting for the copies the previous
+  // iteration (or the code before the loop) issued, then a barrier: after
+  // it every thread's copies have landed, and every thread is done reading
+  // the slot this iteration refills. The async copies themselves are left
+  // out of the barrier analysis (they sit in an scf.if), which is sound
+  // because nothing else touches a double buffer's slots inside the loop.
+  func.walk([&](linalg::CopyOp copy) {
+    if (!copy->hasAttr(tile::kAsyncCopyAttrName))
+      return;
+    auto loop = copy->getParentOfType<scf::ForOp>();
+    if (!loop)
+      return;
+    Block *body = loop.getBody();
+    if (!body->empty() && isa<NVVM::CpAsyncWaitGroupOp>(body->front()))
+      return;
+    OpBuilder lb = OpBuilder::atBlockBegin(body);
+    NVVM::CpAsyncWaitGroupOp::create(lb, loc, 0);
+    gpu::BarrierOp::create(lb, loc);
+  });
 
   // Barriers, placed on the tile-level ops.
   SmallVector<SharedAccess> pending;

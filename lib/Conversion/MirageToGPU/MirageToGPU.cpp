@@ -74,6 +74,8 @@ struct Buffer {
   SmallVector<TileAccess, 2> accesses;
   /// Elements of padding after each row (the innermost dim).
   int64_t rowPadding = 0;
+  /// False for the second slot of a double buffer that did not fit.
+  bool used = true;
   Value view; // the memref, once built
 
   int64_t getElementBytes() const {
@@ -81,7 +83,7 @@ struct Buffer {
   }
   /// The bytes the buffer takes in shared memory, rows padded.
   int64_t getSharedBytes() const {
-    if (!shared)
+    if (!shared || !used)
       return 0;
     int64_t elements = 1;
     for (int64_t d : ArrayRef<int64_t>(shape).drop_back())
@@ -94,8 +96,10 @@ struct Buffer {
 /// Lowers one graph-defined kernel to a tile-level gpu.func.
 class KernelLowering {
 public:
-  KernelLowering(GraphKernelOp kernel, const GpuTarget &target)
-      : kernel(kernel), target(target), context(kernel.getContext()) {}
+  KernelLowering(GraphKernelOp kernel, const GpuTarget &target,
+                 bool doubleBuffer)
+      : kernel(kernel), target(target), context(kernel.getContext()),
+        doubleBuffer(doubleBuffer) {}
 
   /// Builds the kernel as `name` in `module`; fails with a diagnostic.
   FailureOr<gpu::GPUFuncOp> build(gpu::GPUModuleOp module, StringRef name);
@@ -107,6 +111,7 @@ private:
   LogicalResult assignBuffers();
   void recordAccesses();
   LogicalResult placeBuffers();
+  void addDoubleBuffers(unsigned loopStart, unsigned loopEnd);
   unsigned addBuffer(ArrayRef<int64_t> shape, Type elementType, bool shared,
                      unsigned start, unsigned end);
   unsigned lastUse(Value v, unsigned def);
@@ -114,10 +119,17 @@ private:
   // Emission.
   LogicalResult emitOp(OpBuilder &b, Operation &op, Value iv);
   LogicalResult emitComputeOp(OpBuilder &b, Operation &op);
+  /// The box of the kernel argument `it` reads at iteration `iv`.
+  Value getSourceBox(OpBuilder &b, InputIteratorOp it, Value iv);
   void emitInputIterator(OpBuilder &b, InputIteratorOp it, Value iv);
+  /// A view of shared buffer `index` at byte offset `shift`.
+  /// `range`, if given, becomes the view's `mirage.shared_bytes`.
+  Value emitView(OpBuilder &b, unsigned index, Value shift,
+                 DenseI64ArrayAttr range = {});
   void emitOutputSaver(OpBuilder &b, OutputSaverOp out, unsigned index);
   void emitThreadGraph(OpBuilder &b, ThreadGraphOp tg);
   LogicalResult emitLoop(OpBuilder &b, ForLoopOp loop);
+  void emitDoubleBuffers(OpBuilder &b, Value iv);
   Value viewOf(Value v) { return buffers[bufferOf.lookup(v)].view; }
   /// An index constant, created once at the top of the kernel.
   Value constantIndex(OpBuilder &, int64_t v) {
@@ -132,6 +144,7 @@ private:
   GraphKernelOp kernel;
   const GpuTarget &target;
   MLIRContext *context;
+  bool doubleBuffer;
 
   SmallVector<Buffer> buffers;
   llvm::DenseMap<Value, unsigned> bufferOf;
@@ -142,11 +155,21 @@ private:
   llvm::DenseMap<Operation *, unsigned> pointOf;
   unsigned loopEndPoint = 0;
   ForLoopOp loop;
+  /// Input iterators of the for-loop whose tiles are double-buffered: the
+  /// next iteration's tile is copied into the second slot while the
+  /// current one is read (asynchronously at thread level).
+  struct DoubleBuffer {
+    InputIteratorOp iterator;
+    unsigned slots[2];
+    unsigned start, end; // the first slot's live range without it
+  };
+  SmallVector<DoubleBuffer> doubleBuffers;
   SharedMemoryPlan plan;
   int64_t sharedMemoryBytes = 0;
 
   // Built values.
   Block *entryBlock = nullptr;
+  Value smem;
   llvm::DenseMap<int64_t, Value> constants;
   SmallVector<Value> args; // the kernel's memref arguments
   Value blockIds[3];
@@ -293,8 +316,35 @@ LogicalResult KernelLowering::assignBuffers() {
       return failure();
   }
 
+  if (loop && doubleBuffer)
+    addDoubleBuffers(loopStartPoint, loopEndPoint);
   recordAccesses();
   return placeBuffers();
+}
+
+void KernelLowering::addDoubleBuffers(unsigned loopStart, unsigned loopEnd) {
+  if (kernel.getForloop() < 2)
+    return;
+  for (Operation &op : loop.getBodyBlock()) {
+    auto it = dyn_cast<InputIteratorOp>(op);
+    if (!it || !it.getFmap())
+      continue;
+    // Copies without conversion (cp.async moves bytes).
+    auto tensor = cast<RankedTensorType>(it.getInput().getType());
+    if (tensor.getElementType() != it.getTile().getType().getElementType())
+      continue;
+    unsigned first = bufferOf.lookup(it.getTile());
+    Buffer &slot = buffers[first];
+    if (!slot.shared)
+      continue;
+    DoubleBuffer entry{it, {first, 0}, slot.start, slot.end};
+    // Both slots live through the loop: the first is filled before it.
+    slot.start = loopStart;
+    slot.end = loopEnd;
+    entry.slots[1] = addBuffer(slot.shape, slot.elementType,
+                               /*shared=*/true, loopStart, loopEnd);
+    doubleBuffers.push_back(entry);
+  }
 }
 
 /// Whether tensor cores can run `matmul` at thread level
@@ -328,8 +378,11 @@ void KernelLowering::recordAccesses() {
       record(out.getTile(), TileAccess::VectorCopy);
     else if (auto matmul = dyn_cast<MatmulOp>(op);
              matmul && mayUseTensorCores(matmul)) {
-      record(matmul.getLhs(), TileAccess::MmaA);
-      record(matmul.getRhs(), TileAccess::MmaB);
+      // mirage-map-tiles-to-threads loads both operands' fragments with
+      // ldmatrix (rows of 16-bit tiles whose inner extent is a multiple of
+      // 8 start 16-byte aligned, padded or not).
+      record(matmul.getLhs(), TileAccess::LdMatrix);
+      record(matmul.getRhs(), TileAccess::LdMatrix);
     }
   });
 }
@@ -343,28 +396,66 @@ LogicalResult KernelLowering::placeBuffers() {
           chooseRowPadding(buffer.shape.back() * buffer.getElementBytes(),
                            buffer.accesses) /
           buffer.getElementBytes();
+  // A double buffer's slots are views of one type.
+  for (DoubleBuffer &entry : doubleBuffers)
+    buffers[entry.slots[1]].rowPadding = buffers[entry.slots[0]].rowPadding;
   // Place the shared buffers; private ones take no shared memory (a
   // request of 0 bytes).
   auto place = [&] {
     SmallVector<BufferRequest> requests;
     for (const Buffer &buffer : buffers)
-      requests.push_back(BufferRequest{buffer.getSharedBytes(),
-                                       kBufferAlignment, buffer.start,
-                                       buffer.end});
+      requests.push_back(BufferRequest{
+          buffer.getSharedBytes(), kBufferAlignment, buffer.start, buffer.end});
     plan = planSharedMemory(requests);
     sharedMemoryBytes = plan.size;
   };
-  place();
-  // The superoptimizer checked the kernel against the limit unpadded:
-  // padding is dropped rather than failing.
-  if (sharedMemoryBytes > target.sharedMemoryPerBlock &&
-      llvm::any_of(buffers, [](const Buffer &b) { return b.rowPadding; })) {
-    LLVM_DEBUG(llvm::dbgs() << "padded tiles need " << sharedMemoryBytes
-                            << " bytes; placing them unpadded\n");
-    for (Buffer &buffer : buffers)
-      buffer.rowPadding = 0;
+  // The superoptimizer checked the kernel against the limit with dense
+  // rows and single buffers: what does not fit is dropped rather than
+  // failing. Double buffers weigh more than padding (they hide
+  // device-memory latency, which costs more than bank conflicts): as many
+  // as fit, smallest first, padded if that still fits, else dense.
+  SmallVector<int64_t> paddings;
+  for (const Buffer &buffer : buffers)
+    paddings.push_back(buffer.rowPadding);
+  auto setPadding = [&](bool padded) {
+    for (auto [buffer, padding] : llvm::zip(buffers, paddings))
+      buffer.rowPadding = padded ? padding : 0;
+  };
+  // The `count` smallest double buffers get their second slot.
+  llvm::stable_sort(doubleBuffers,
+                    [&](const DoubleBuffer &a, const DoubleBuffer &b) {
+                      return buffers[a.slots[0]].getSharedBytes() <
+                             buffers[b.slots[0]].getSharedBytes();
+                    });
+  auto setDoubleBuffers = [&](size_t count) {
+    for (auto [i, entry] : llvm::enumerate(doubleBuffers)) {
+      bool enabled = i < count;
+      buffers[entry.slots[1]].used = enabled;
+      buffers[entry.slots[0]].start =
+          enabled ? buffers[entry.slots[1]].start : entry.start;
+      buffers[entry.slots[0]].end =
+          enabled ? buffers[entry.slots[1]].end : entry.end;
+    }
+  };
+  auto tryPlan = [&](bool padded, size_t count) {
+    setPadding(padded);
+    setDoubleBuffers(count);
     place();
-  }
+    LLVM_DEBUG(llvm::dbgs()
+               << "padded=" << padded << " double buffers=" << count << ": "
+               << sharedMemoryBytes << " bytes\n");
+    return sharedMemoryBytes <= target.sharedMemoryPerBlock;
+  };
+  size_t doubled = doubleBuffers.size();
+  bool fits = false;
+  for (; doubled > 0 && !fits; --doubled)
+    fits =
+        tryPlan(/*padded=*/true, doubled) || tryPlan(/*padded=*/false, doubled);
+  if (fits)
+    ++doubled; // the loop counted past the fitting count
+  else
+    fits = tryPlan(/*padded=*/true, 0) || tryPlan(/*padded=*/false, 0);
+  doubleBuffers.resize(fits ? doubled : 0);
   if (sharedMemoryBytes > target.sharedMemoryPerBlock)
     return kernel.emitOpError()
            << "needs " << sharedMemoryBytes
@@ -384,6 +475,27 @@ static Value getBox(OpBuilder &b, Location loc, Value memref,
     strides.push_back(b.getIndexAttr(1));
   }
   return memref::SubViewOp::create(b, loc, memref, offsets, sizeAttrs, strides);
+}
+
+Value KernelLowering::emitView(OpBuilder &b, unsigned index, Value shift,
+                               DenseI64ArrayAttr range) {
+  const Buffer &buffer = buffers[index];
+  Location loc = kernel.getLoc();
+  SmallVector<int64_t> padded(buffer.shape);
+  padded.back() += buffer.rowPadding;
+  auto type =
+      MemRefType::get(padded, buffer.elementType, MemRefLayoutAttrInterface(),
+                      getWorkgroupSpace(context));
+  auto viewOp = memref::ViewOp::create(b, loc, type, smem, shift, ValueRange{});
+  if (range)
+    viewOp->setAttr(tile::kSharedBytesAttrName, range);
+  Value view = viewOp;
+  // A padded tile is the box of its rows' leading elements.
+  if (buffer.rowPadding)
+    view = getBox(b, loc, view,
+                  SmallVector<OpFoldResult>(padded.size(), b.getIndexAttr(0)),
+                  buffer.shape);
+  return view;
 }
 
 FailureOr<gpu::GPUFuncOp> KernelLowering::build(gpu::GPUModuleOp module,
@@ -427,25 +539,16 @@ FailureOr<gpu::GPUFuncOp> KernelLowering::build(gpu::GPUModuleOp module,
   auto bytesType =
       MemRefType::get({ShapedType::kDynamic}, IntegerType::get(context, 8),
                       MemRefLayoutAttrInterface(), workgroup);
-  Value smem = gpu::DynamicSharedMemoryOp::create(b, loc, bytesType);
+  smem = gpu::DynamicSharedMemoryOp::create(b, loc, bytesType);
   for (auto [i, buffer] : llvm::enumerate(buffers)) {
+    if (!buffer.used)
+      continue;
     if (!buffer.shared) {
       buffer.view = memref::AllocaOp::create(
           b, loc, MemRefType::get(buffer.shape, buffer.elementType));
       continue;
     }
-    SmallVector<int64_t> padded(buffer.shape);
-    padded.back() += buffer.rowPadding;
-    auto type = MemRefType::get(padded, buffer.elementType,
-                                MemRefLayoutAttrInterface(), workgroup);
-    buffer.view = memref::ViewOp::create(
-        b, loc, type, smem, constantIndex(b, plan.offsets[i]), ValueRange{});
-    // A padded tile is the box of its rows' leading elements.
-    if (buffer.rowPadding)
-      buffer.view =
-          getBox(b, loc, buffer.view,
-                 SmallVector<OpFoldResult>(padded.size(), b.getIndexAttr(0)),
-                 buffer.shape);
+    buffer.view = emitView(b, i, constantIndex(b, plan.offsets[i]));
   }
 
   unsigned saver = 0;
@@ -492,6 +595,10 @@ static void copyOrConvert(OpBuilder &b, Location loc, Value from, Value to) {
 
 void KernelLowering::emitInputIterator(OpBuilder &b, InputIteratorOp it,
                                        Value iv) {
+  copyOrConvert(b, it.getLoc(), getSourceBox(b, it, iv), viewOf(it.getTile()));
+}
+
+Value KernelLowering::getSourceBox(OpBuilder &b, InputIteratorOp it, Value iv) {
   Location loc = it.getLoc();
   auto arg = cast<BlockArgument>(it.getInput());
   Value source = args[arg.getArgNumber()];
@@ -521,8 +628,7 @@ void KernelLowering::emitInputIterator(OpBuilder &b, InputIteratorOp it,
   for (size_t d = 0; d < shape.size(); ++d)
     if (dynamic[d])
       offsets[d] = dynamic[d];
-  copyOrConvert(b, loc, getBox(b, loc, source, offsets, box),
-                viewOf(it.getTile()));
+  return getBox(b, loc, source, offsets, box);
 }
 
 void KernelLowering::emitOutputSaver(OpBuilder &b, OutputSaverOp out,
@@ -653,6 +759,49 @@ void KernelLowering::emitThreadGraph(OpBuilder &b, ThreadGraphOp tg) {
       });
 }
 
+/// At the top of iteration `iv`: each double-buffered tile is the view of
+/// slot iv mod 2 (filled by the previous iteration, or before the loop), and
+/// the next iteration's tile is copied into the other slot, unless this is
+/// the last iteration. The copy carries `mirage.async_copy`:
+/// mirage-map-tiles-to-threads issues it as cp.async, waited for at the top
+/// of the next iteration. Both slots' views carry `mirage.shared_bytes`, the
+/// byte range of the two slots, for the thread level's barrier analysis
+/// (their offset is not a constant).
+void KernelLowering::emitDoubleBuffers(OpBuilder &b, Value iv) {
+  if (doubleBuffers.empty())
+    return;
+  Location loc = kernel.getLoc();
+  Value odd = arith::CmpIOp::create(
+      b, loc, arith::CmpIPredicate::ne,
+      arith::RemUIOp::create(b, loc, iv, constantIndex(b, 2)),
+      constantIndex(b, 0));
+  Value next = arith::AddIOp::create(b, loc, iv, constantIndex(b, 1));
+  Value hasNext = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, next,
+                                        constantIndex(b, kernel.getForloop()));
+  for (DoubleBuffer &entry : doubleBuffers) {
+    int64_t offsets[2] = {plan.offsets[entry.slots[0]],
+                          plan.offsets[entry.slots[1]]};
+    int64_t bytes = buffers[entry.slots[0]].getSharedBytes();
+    auto range =
+        b.getDenseI64ArrayAttr({std::min(offsets[0], offsets[1]),
+                                std::max(offsets[0], offsets[1]) + bytes});
+    auto slotView = [&](bool current) {
+      Value shift = arith::SelectOp::create(
+          b, loc, odd, constantIndex(b, offsets[current ? 1 : 0]),
+          constantIndex(b, offsets[current ? 0 : 1]));
+      return emitView(b, entry.slots[0], shift, range);
+    };
+    Value current = slotView(true);
+    Value other = slotView(false);
+    buffers[entry.slots[0]].view = current;
+    auto ifOp = scf::IfOp::create(b, loc, hasNext, /*withElse=*/false);
+    OpBuilder tb = OpBuilder::atBlockBegin(ifOp.thenBlock());
+    auto copy = linalg::CopyOp::create(
+        tb, loc, getSourceBox(tb, entry.iterator, next), other);
+    copy->setAttr(tile::kAsyncCopyAttrName, b.getUnitAttr());
+  }
+}
+
 LogicalResult KernelLowering::emitLoop(OpBuilder &b, ForLoopOp l) {
   Location loc = l.getLoc();
   AccumulateOp acc = l.getAccumulateOp();
@@ -668,6 +817,12 @@ LogicalResult KernelLowering::emitLoop(OpBuilder &b, ForLoopOp l) {
                      -std::numeric_limits<double>::infinity());
   }
   int64_t iterations = kernel.getForloop();
+  // Double buffers: iteration 0's tile goes into the first slot before the
+  // loop.
+  for (DoubleBuffer &entry : doubleBuffers)
+    linalg::CopyOp::create(b, loc,
+                           getSourceBox(b, entry.iterator, constantIndex(b, 0)),
+                           buffers[entry.slots[0]].view);
   auto forOp =
       scf::ForOp::create(b, loc, constantIndex(b, 0),
                          constantIndex(b, iterations), constantIndex(b, 1));
@@ -675,9 +830,15 @@ LogicalResult KernelLowering::emitLoop(OpBuilder &b, ForLoopOp l) {
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPoint(forOp.getBody()->getTerminator());
     Value iv = forOp.getInductionVar();
-    for (Operation &op : l.getBodyBlock())
+    emitDoubleBuffers(b, iv);
+    for (Operation &op : l.getBodyBlock()) {
+      if (llvm::any_of(doubleBuffers, [&](const DoubleBuffer &entry) {
+            return entry.iterator == &op;
+          }))
+        continue;
       if (failed(emitOp(b, op, iv)))
         return failure();
+    }
     for (unsigned k = 0; k < n; ++k) {
       Value a = buffers[accumulatorOf[k]].view;
       Value v = viewOf(acc.getValues()[k]);
@@ -849,7 +1010,7 @@ LogicalResult ConvertMirageToGPUPass::convertFunction(func::FuncOp func,
   unsigned k = 0;
   for (Operation &op : body.without_terminator()) {
     auto kernel = cast<GraphKernelOp>(op);
-    KernelLowering lowering(kernel, gpu);
+    KernelLowering lowering(kernel, gpu, doubleBuffer);
     std::string name = (func.getName() + "_kernel_" + Twine(k++)).str();
     FailureOr<gpu::GPUFuncOp> kernelFunc = lowering.build(kernels, name);
     if (failed(kernelFunc))

@@ -25,9 +25,8 @@ int64_t mlir::mirage::countWavefronts(ArrayRef<int64_t> addresses,
   assert(addresses.size() <= kWarpSize && accessBytes > 0 &&
          accessBytes <= 16 && "a warp's access of at most 16 bytes per lane");
   // Lanes per phase: all 32 up to 32-bit accesses, 128 bytes' worth above.
-  int64_t lanesPerPhase =
-      std::min<int64_t>(kWarpSize, kPhaseBytes / std::max(accessBytes,
-                                                          kBankWordBytes));
+  int64_t lanesPerPhase = std::min<int64_t>(
+      kWarpSize, kPhaseBytes / std::max(accessBytes, kBankWordBytes));
   int64_t total = 0;
   for (size_t first = 0; first < addresses.size(); first += lanesPerPhase) {
     size_t last = std::min<size_t>(addresses.size(), first + lanesPerPhase);
@@ -36,8 +35,8 @@ int64_t mlir::mirage::countWavefronts(ArrayRef<int64_t> addresses,
     SmallVector<int64_t> perBank(kSharedMemoryBanks, 0);
     for (size_t l = first; l < last; ++l) {
       int64_t begin = addresses[l] / kBankWordBytes;
-      int64_t end = (addresses[l] + accessBytes + kBankWordBytes - 1) /
-                    kBankWordBytes;
+      int64_t end =
+          (addresses[l] + accessBytes + kBankWordBytes - 1) / kBankWordBytes;
       for (int64_t word = begin; word < end; ++word)
         if (words.insert(word).second)
           ++perBank[word % kSharedMemoryBanks];

@@ -71,6 +71,14 @@ void emitReduceAccumulate(OpBuilder &b, Location loc, Value input, Value acc,
 void emitRmsNorm(OpBuilder &b, Location loc, Value x, Value sumSquares,
                  Value output, unsigned normalizedRank, double eps);
 
+/// Marks the tile level's copy of the next for-loop iteration's tile into
+/// the free slot of a double buffer; mirage-map-tiles-to-threads issues it
+/// as cp.async and waits for it at the top of the next iteration.
+constexpr llvm::StringLiteral kAsyncCopyAttrName = "mirage.async_copy";
+/// On a memref.view of shared memory whose byte shift is not a constant
+/// (a double buffer's slot): the [begin, end) byte range it may cover.
+constexpr llvm::StringLiteral kSharedBytesAttrName = "mirage.shared_bytes";
+
 } // namespace tile
 } // namespace mirage
 } // namespace mlir

@@ -1,4 +1,4 @@
-// RUN: mirage-opt %s --convert-mirage-to-gpu --split-input-file | FileCheck %s
+// RUN: mirage-opt %s --convert-mirage-to-gpu=double-buffer=false --split-input-file | FileCheck %s
 
 // An elementwise kernel: one gpu.func per graph kernel, tiles as views of
 // dynamic shared memory, the input iterator and output saver as copies at

@@ -1,5 +1,5 @@
-// RUN: mirage-opt %s --convert-mirage-to-gpu --mirage-map-tiles-to-threads=prefetch=false --canonicalize --cse --split-input-file | FileCheck %s
-// RUN: mirage-opt %s --convert-mirage-to-gpu --mirage-map-tiles-to-threads --canonicalize --cse --split-input-file | FileCheck %s --check-prefix=PREFETCH
+// RUN: mirage-opt %s --convert-mirage-to-gpu=double-buffer=false --mirage-map-tiles-to-threads=prefetch=false --canonicalize --cse --split-input-file | FileCheck %s
+// RUN: mirage-opt %s --convert-mirage-to-gpu=double-buffer=false --mirage-map-tiles-to-threads --canonicalize --cse --split-input-file | FileCheck %s --check-prefix=PREFETCH
 
 // Copies move 16 bytes per thread; ops with the same thread mapping over a
 // tile (exp then sqrt) need no barrier between them; a barrier separates the

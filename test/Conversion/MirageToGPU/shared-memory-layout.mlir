@@ -1,4 +1,4 @@
-// RUN: mirage-opt %s --convert-mirage-to-gpu="target=sm_80" --split-input-file | FileCheck %s
+// RUN: mirage-opt %s --convert-mirage-to-gpu="target=sm_80 double-buffer=false" --split-input-file | FileCheck %s
 
 // Shared-memory layouts: tiles that tensor cores will read get their rows
 // padded where the bank-conflict model (SharedMemoryLayout.h) finds the

@@ -70,8 +70,7 @@ enum class TileAccess {
 
 /// The wavefronts `access` takes on a tile whose rows hold `rowBytes`
 /// bytes and start `rowStride` bytes apart (rowStride >= rowBytes).
-int64_t countWavefronts(TileAccess access, int64_t rowBytes,
-                        int64_t rowStride);
+int64_t countWavefronts(TileAccess access, int64_t rowBytes, int64_t rowStride);
 
 /// The row padding in bytes (a multiple of 16, below 128) that minimises the
 /// wavefronts of `accesses` on a tile with rows of `rowBytes` bytes, each

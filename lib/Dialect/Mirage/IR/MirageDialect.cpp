@@ -60,6 +60,21 @@ LogicalResult MirageDialect::verifyOperationAttribute(Operation *op,
                            "launch plans by function name");
     return success();
   }
+  // The tile level's double buffers (convert-mirage-to-gpu, read by
+  // mirage-map-tiles-to-threads): a copy to issue asynchronously, and the
+  // byte range a view at a non-constant offset may cover.
+  if (attr.getName() == "mirage.async_copy") {
+    if (!isa<UnitAttr>(attr.getValue()))
+      return op->emitError("mirage.async_copy must be a unit attribute");
+    return success();
+  }
+  if (attr.getName() == "mirage.shared_bytes") {
+    auto range = dyn_cast<DenseI64ArrayAttr>(attr.getValue());
+    if (!range || range.size() != 2 || range[0] < 0 || range[1] < range[0])
+      return op->emitError("mirage.shared_bytes must be a [begin, end) pair "
+                           "of byte offsets");
+    return success();
+  }
   if (attr.getName() != kTargetAttrName)
     return op->emitError() << "unknown mirage attribute '"
                            << attr.getName().getValue() << "'";
