@@ -203,6 +203,35 @@ def MirageExportKernelPackage
   ];
 }
 
+def MiragePrintSharedMemoryPlan
+    : Pass<"mirage-print-shared-memory-plan", "ModuleOp"> {
+  let summary = "Report where each tile of each graph-defined kernel lives in "
+                "shared memory";
+  let description = [{
+    Runs the shared-memory assignment convert-mirage-to-gpu lowers with
+    (SharedMemoryAssignment.h: buffers, live intervals, private f32 values,
+    rows padded against bank conflicts, second slots of double-buffered
+    for-loop tiles, offsets with reuse) on every `mirage.graph_kernel` and
+    reports it as remarks, leaving the IR unchanged: on the kernel, the
+    plan's bytes against the target's limit; on each op, where its shared
+    result tile lives:
+
+    ```
+    remark: shared memory: 35840 bytes of 232448 (NVIDIA H100 80GB HBM3), 2 tiles padded, 0 double-buffered
+    remark: tile 64x128xf16: bytes [18432, 35840), live at points 1-3, rows padded by 8 elements
+    ```
+
+    Fails with the lowering's diagnostic where a kernel does not fit.
+  }];
+  let options = [
+    Option<"target", "target", "std::string", /*default=*/"\"\"",
+           "GPU whose shared-memory limit applies (as for "
+           "convert-mirage-to-gpu)">,
+    Option<"doubleBuffer", "double-buffer", "bool", /*default=*/"true",
+           "As convert-mirage-to-gpu's option">
+  ];
+}
+
 def MirageLegalizeMathForNVPTX
     : Pass<"mirage-legalize-math-for-nvptx", "::mlir::gpu::GPUModuleOp"> {
   let summary = "Rewrite math ops of GPU kernels into LLVM intrinsics NVPTX "

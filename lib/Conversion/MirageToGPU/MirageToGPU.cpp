@@ -6,18 +6,13 @@
 //
 //===----------------------------------------------------------------------===//
 //
-// convert-mirage-to-gpu: see its description in Passes.td. The block graph of
-// each kernel is walked once to give every tile a buffer and a live interval
-// (program points in block-graph order, the for-loop body counted once but
-// keeping everything it reads alive to its end), the rows of tiles that the
-// lowering will access with bank conflicts are padded (SharedMemoryLayout),
-// the buffers are placed in shared memory (SharedMemoryPlan), and the
-// kernel body is emitted op by op.
+// convert-mirage-to-gpu: see its description in Passes.td. Each kernel's
+// buffers are assigned and placed (SharedMemoryAssignment.h), then its body
+// is emitted op by op on views of them.
 //
 //===----------------------------------------------------------------------===//
 
-#include "Mirage/Conversion/MirageToGPU/SharedMemoryLayout.h"
-#include "Mirage/Conversion/MirageToGPU/SharedMemoryPlan.h"
+#include "Mirage/Conversion/MirageToGPU/SharedMemoryAssignment.h"
 #include "Mirage/Conversion/Passes.h"
 #include "Mirage/Dialect/Mirage/IR/MirageOps.h"
 #include "Mirage/Target/GpuTarget.h"
@@ -52,46 +47,9 @@ using namespace mlir::mirage;
 
 namespace {
 
-/// Shared-memory buffers are aligned for 128-bit vector accesses and to the
-/// start of a bank row (32 banks × 4 bytes).
-constexpr int64_t kBufferAlignment = 128;
-
 Attribute getWorkgroupSpace(MLIRContext *context) {
   return gpu::AddressSpaceAttr::get(context, gpu::AddressSpace::Workgroup);
 }
-
-/// A buffer of the block graph. Tiles live in shared memory. f32 values that
-/// only feed accumulators, the accumulators and reduction scratch are
-/// *private*: on a GPU each thread keeps the elements it owns in registers
-/// (mirage-map-tiles-to-threads), so they take no shared memory; at tile
-/// level they are function-local allocations.
-struct Buffer {
-  SmallVector<int64_t> shape;
-  Type elementType;
-  bool shared = true;
-  unsigned start = 0, end = 0;
-  /// How the thread-level code will access the tile (shared buffers).
-  SmallVector<TileAccess, 2> accesses;
-  /// Elements of padding after each row (the innermost dim).
-  int64_t rowPadding = 0;
-  /// False for the second slot of a double buffer that did not fit.
-  bool used = true;
-  Value view; // the memref, once built
-
-  int64_t getElementBytes() const {
-    return elementType.getIntOrFloatBitWidth() / 8;
-  }
-  /// The bytes the buffer takes in shared memory, rows padded.
-  int64_t getSharedBytes() const {
-    if (!shared || !used)
-      return 0;
-    int64_t elements = 1;
-    for (int64_t d : ArrayRef<int64_t>(shape).drop_back())
-      elements *= d;
-    elements *= shape.empty() ? 1 : shape.back() + rowPadding;
-    return elements * getElementBytes();
-  }
-};
 
 /// Lowers one graph-defined kernel to a tile-level gpu.func.
 class KernelLowering {
@@ -104,18 +62,9 @@ public:
   /// Builds the kernel as `name` in `module`; fails with a diagnostic.
   FailureOr<gpu::GPUFuncOp> build(gpu::GPUModuleOp module, StringRef name);
 
-  int64_t getSharedMemoryBytes() const { return sharedMemoryBytes; }
+  int64_t getSharedMemoryBytes() const { return memory.plan.size; }
 
 private:
-  // Analysis: buffers and live intervals.
-  LogicalResult assignBuffers();
-  void recordAccesses();
-  LogicalResult placeBuffers();
-  void addDoubleBuffers(unsigned loopStart, unsigned loopEnd);
-  unsigned addBuffer(ArrayRef<int64_t> shape, Type elementType, bool shared,
-                     unsigned start, unsigned end);
-  unsigned lastUse(Value v, unsigned def);
-
   // Emission.
   LogicalResult emitOp(OpBuilder &b, Operation &op, Value iv);
   LogicalResult emitComputeOp(OpBuilder &b, Operation &op);
@@ -130,7 +79,7 @@ private:
   void emitThreadGraph(OpBuilder &b, ThreadGraphOp tg);
   LogicalResult emitLoop(OpBuilder &b, ForLoopOp loop);
   void emitDoubleBuffers(OpBuilder &b, Value iv);
-  Value viewOf(Value v) { return buffers[bufferOf.lookup(v)].view; }
+  Value viewOf(Value v) { return views[memory.bufferOf.lookup(v)]; }
   /// An index constant, created once at the top of the kernel.
   Value constantIndex(OpBuilder &, int64_t v) {
     Value &c = constants[v];
@@ -146,325 +95,16 @@ private:
   MLIRContext *context;
   bool doubleBuffer;
 
-  SmallVector<Buffer> buffers;
-  llvm::DenseMap<Value, unsigned> bufferOf;
-  /// f32 scratch of reductions (by op), accumulators and running maxima (by
-  /// accumulated value index).
-  llvm::DenseMap<Operation *, unsigned> scratchOf;
-  SmallVector<unsigned> accumulatorOf, runningMaxOf;
-  llvm::DenseMap<Operation *, unsigned> pointOf;
-  unsigned loopEndPoint = 0;
-  ForLoopOp loop;
-  /// Input iterators of the for-loop whose tiles are double-buffered: the
-  /// next iteration's tile is copied into the second slot while the
-  /// current one is read (asynchronously at thread level).
-  struct DoubleBuffer {
-    InputIteratorOp iterator;
-    unsigned slots[2];
-    unsigned start, end; // the first slot's live range without it
-  };
-  SmallVector<DoubleBuffer> doubleBuffers;
-  SharedMemoryPlan plan;
-  int64_t sharedMemoryBytes = 0;
+  SharedMemoryAssignment memory;
 
   // Built values.
   Block *entryBlock = nullptr;
   Value smem;
   llvm::DenseMap<int64_t, Value> constants;
-  SmallVector<Value> args; // the kernel's memref arguments
+  SmallVector<Value> args;  // the kernel's memref arguments
+  SmallVector<Value> views; // of the buffers, by index
   Value blockIds[3];
 };
-
-/// Whether `v` only feeds accumulators: like the interpreter, the lowering
-/// then keeps it in f32, unrounded.
-bool onlyAccumulated(Value v) {
-  return !v.use_empty() && llvm::all_of(v.getUsers(), [](Operation *user) {
-    return isa<AccumulateOp>(user);
-  });
-}
-
-/// Whether `v` is the running maximum of a rescaled_sum accumulator, which
-/// every element of the accumulated value reads (broadcast): it must then be
-/// in shared memory, not in the registers of the threads that computed it.
-bool isRescaleMaximum(Value v) {
-  for (OpOperand &use : v.getUses())
-    if (auto acc = dyn_cast<AccumulateOp>(use.getOwner()))
-      for (unsigned k = 0; k < acc.getValues().size(); ++k)
-        if (std::optional<unsigned> j = acc.getRescaleIndex(k))
-          if (acc.getValues()[*j] == v)
-            return true;
-  return false;
-}
-
-unsigned KernelLowering::addBuffer(ArrayRef<int64_t> shape, Type elementType,
-                                   bool shared, unsigned start, unsigned end) {
-  Buffer buffer;
-  buffer.shape.assign(shape.begin(), shape.end());
-  buffer.elementType = elementType;
-  buffer.shared = shared;
-  buffer.start = start;
-  buffer.end = end;
-  buffers.push_back(std::move(buffer));
-  return buffers.size() - 1;
-}
-
-unsigned KernelLowering::lastUse(Value v, unsigned def) {
-  unsigned end = def;
-  bool definedInLoop =
-      loop && loop->isAncestor(v.getParentBlock()->getParentOp());
-  for (Operation *user : v.getUsers()) {
-    // Uses inside thread graphs are operands of the thread graph itself.
-    Operation *at = user;
-    while (!pointOf.count(at) && at->getParentOp())
-      at = at->getParentOp();
-    unsigned p = pointOf.lookup(at);
-    // A value from before the loop, read in it, lives through every
-    // iteration.
-    if (loop && !definedInLoop && loop->isAncestor(user))
-      p = std::max(p, loopEndPoint);
-    end = std::max(end, p);
-  }
-  return end;
-}
-
-LogicalResult KernelLowering::assignBuffers() {
-  // Program points, in block-graph order.
-  unsigned point = 0;
-  unsigned loopStartPoint = 0, finalizePoint = 0;
-  for (Operation &op : kernel.getBodyBlock()) {
-    if (auto l = dyn_cast<ForLoopOp>(op)) {
-      loop = l;
-      loopStartPoint = point;
-      pointOf[l] = point;
-      for (Operation &inner : l.getBodyBlock())
-        pointOf[&inner] = point++;
-      loopEndPoint = point - 1; // the accumulate step
-      finalizePoint = point++;
-      continue;
-    }
-    pointOf[&op] = point++;
-  }
-
-  auto tileOf = [](Value v) { return cast<TileType>(v.getType()); };
-  auto addValue = [&](Value v, unsigned def) {
-    TileType type = tileOf(v);
-    bool accumulated = onlyAccumulated(v) && !isRescaleMaximum(v);
-    Type element =
-        accumulated ? Type(Float32Type::get(context)) : type.getElementType();
-    bufferOf[v] = addBuffer(type.getShape(), element, /*shared=*/!accumulated,
-                            def, lastUse(v, def));
-  };
-  Type f32 = Float32Type::get(context);
-  auto visit = [&](Operation &op) -> LogicalResult {
-    unsigned p = pointOf.lookup(&op);
-    if (isa<AccumulateOp, BlockGraphEndOp, OutputSaverOp>(op))
-      return success();
-    if (auto it = dyn_cast<InputIteratorOp>(op)) {
-      addValue(it.getTile(), p);
-      return success();
-    }
-    if (auto tg = dyn_cast<ThreadGraphOp>(op)) {
-      for (Value r : tg.getResults())
-        addValue(r, p);
-      return success();
-    }
-    if (isa<SoftmaxOp>(op))
-      return op.emitOpError(
-          "is a composite op; run mirage-decompose before lowering");
-    if (op.getNumResults() != 1 || !isa<TileType>(op.getResult(0).getType()))
-      return op.emitOpError("cannot be lowered to GPU code");
-    Value result = op.getResult(0);
-    addValue(result, p);
-    TileType type = tileOf(result);
-    bool needsScratch = isa<MatmulOp, ReduceOp>(op) &&
-                        !buffers[bufferOf[result]].elementType.isF32();
-    if (needsScratch)
-      scratchOf[&op] = addBuffer(type.getShape(), f32, /*shared=*/false, p, p);
-    if (auto norm = dyn_cast<RmsNormOp>(op)) {
-      SmallVector<int64_t> rows(type.getShape());
-      for (size_t d = rows.size() - norm.getNormalizedShape().size();
-           d < rows.size(); ++d)
-        rows[d] = 1;
-      // Shared: every element of a row reads the row's sum.
-      scratchOf[&op] = addBuffer(rows, f32, /*shared=*/true, p, p);
-    }
-    return success();
-  };
-
-  for (Operation &op : kernel.getBodyBlock()) {
-    if (auto l = dyn_cast<ForLoopOp>(op)) {
-      AccumulateOp acc = l.getAccumulateOp();
-      for (auto [k, v] : llvm::enumerate(acc.getValues())) {
-        ArrayRef<int64_t> shape = tileOf(v).getShape();
-        accumulatorOf.push_back(addBuffer(shape, f32, /*shared=*/false,
-                                          loopStartPoint, finalizePoint));
-        runningMaxOf.push_back(acc.getKind(k) == AccumulatorKind::rescaled_sum
-                                   ? addBuffer(shape, f32, /*shared=*/false,
-                                               loopStartPoint, finalizePoint)
-                                   : ~0u);
-      }
-      for (Operation &inner : l.getBodyBlock())
-        if (failed(visit(inner)))
-          return failure();
-      for (Value r : l.getResults())
-        bufferOf[r] = addBuffer(tileOf(r).getShape(),
-                                tileOf(r).getElementType(), /*shared=*/true,
-                                finalizePoint, lastUse(r, finalizePoint));
-      continue;
-    }
-    if (failed(visit(op)))
-      return failure();
-  }
-
-  if (loop && doubleBuffer)
-    addDoubleBuffers(loopStartPoint, loopEndPoint);
-  recordAccesses();
-  return placeBuffers();
-}
-
-void KernelLowering::addDoubleBuffers(unsigned loopStart, unsigned loopEnd) {
-  if (kernel.getForloop() < 2)
-    return;
-  for (Operation &op : loop.getBodyBlock()) {
-    auto it = dyn_cast<InputIteratorOp>(op);
-    if (!it || !it.getFmap())
-      continue;
-    // Copies without conversion (cp.async moves bytes).
-    auto tensor = cast<RankedTensorType>(it.getInput().getType());
-    if (tensor.getElementType() != it.getTile().getType().getElementType())
-      continue;
-    unsigned first = bufferOf.lookup(it.getTile());
-    Buffer &slot = buffers[first];
-    if (!slot.shared)
-      continue;
-    DoubleBuffer entry{it, {first, 0}, slot.start, slot.end};
-    // Both slots live through the loop: the first is filled before it.
-    slot.start = loopStart;
-    slot.end = loopEnd;
-    entry.slots[1] = addBuffer(slot.shape, slot.elementType,
-                               /*shared=*/true, loopStart, loopEnd);
-    doubleBuffers.push_back(entry);
-  }
-}
-
-/// Whether tensor cores can run `matmul` at thread level
-/// (mirage-map-tiles-to-threads decides; this predicts it from the shapes
-/// and element types): f16 or bf16 operands, M a multiple of 16, N of 8, K
-/// of 16.
-static bool mayUseTensorCores(MatmulOp matmul) {
-  auto lhs = cast<TileType>(matmul.getLhs().getType());
-  auto rhs = cast<TileType>(matmul.getRhs().getType());
-  Type element = lhs.getElementType();
-  if (element != rhs.getElementType() || !(element.isF16() || element.isBF16()))
-    return false;
-  ArrayRef<int64_t> a = lhs.getShape(), b = rhs.getShape();
-  return a.size() >= 2 && b.size() >= 2 && a[a.size() - 2] % 16 == 0 &&
-         a.back() % 16 == 0 && b.back() % 8 == 0;
-}
-
-void KernelLowering::recordAccesses() {
-  auto record = [&](Value tile, TileAccess access) {
-    auto it = bufferOf.find(tile);
-    if (it == bufferOf.end() || !buffers[it->second].shared)
-      return;
-    SmallVector<TileAccess, 2> &accesses = buffers[it->second].accesses;
-    if (!llvm::is_contained(accesses, access))
-      accesses.push_back(access);
-  };
-  kernel.getBodyBlock().walk([&](Operation *op) {
-    if (auto it = dyn_cast<InputIteratorOp>(op))
-      record(it.getTile(), TileAccess::VectorCopy);
-    else if (auto out = dyn_cast<OutputSaverOp>(op))
-      record(out.getTile(), TileAccess::VectorCopy);
-    else if (auto matmul = dyn_cast<MatmulOp>(op);
-             matmul && mayUseTensorCores(matmul)) {
-      // mirage-map-tiles-to-threads loads both operands' fragments with
-      // ldmatrix (rows of 16-bit tiles whose inner extent is a multiple of
-      // 8 start 16-byte aligned, padded or not).
-      record(matmul.getLhs(), TileAccess::LdMatrix);
-      record(matmul.getRhs(), TileAccess::LdMatrix);
-    }
-  });
-}
-
-LogicalResult KernelLowering::placeBuffers() {
-  // Rows are padded where that removes bank conflicts of the tile's
-  // accesses (only tiles read by tensor cores have any).
-  for (Buffer &buffer : buffers)
-    if (buffer.shared && buffer.shape.size() >= 2 && !buffer.accesses.empty())
-      buffer.rowPadding =
-          chooseRowPadding(buffer.shape.back() * buffer.getElementBytes(),
-                           buffer.accesses) /
-          buffer.getElementBytes();
-  // A double buffer's slots are views of one type.
-  for (DoubleBuffer &entry : doubleBuffers)
-    buffers[entry.slots[1]].rowPadding = buffers[entry.slots[0]].rowPadding;
-  // Place the shared buffers; private ones take no shared memory (a
-  // request of 0 bytes).
-  auto place = [&] {
-    SmallVector<BufferRequest> requests;
-    for (const Buffer &buffer : buffers)
-      requests.push_back(BufferRequest{
-          buffer.getSharedBytes(), kBufferAlignment, buffer.start, buffer.end});
-    plan = planSharedMemory(requests);
-    sharedMemoryBytes = plan.size;
-  };
-  // The superoptimizer checked the kernel against the limit with dense
-  // rows and single buffers: what does not fit is dropped rather than
-  // failing. Double buffers weigh more than padding (they hide
-  // device-memory latency, which costs more than bank conflicts): as many
-  // as fit, smallest first, padded if that still fits, else dense.
-  SmallVector<int64_t> paddings;
-  for (const Buffer &buffer : buffers)
-    paddings.push_back(buffer.rowPadding);
-  auto setPadding = [&](bool padded) {
-    for (auto [buffer, padding] : llvm::zip(buffers, paddings))
-      buffer.rowPadding = padded ? padding : 0;
-  };
-  // The `count` smallest double buffers get their second slot.
-  llvm::stable_sort(doubleBuffers,
-                    [&](const DoubleBuffer &a, const DoubleBuffer &b) {
-                      return buffers[a.slots[0]].getSharedBytes() <
-                             buffers[b.slots[0]].getSharedBytes();
-                    });
-  auto setDoubleBuffers = [&](size_t count) {
-    for (auto [i, entry] : llvm::enumerate(doubleBuffers)) {
-      bool enabled = i < count;
-      buffers[entry.slots[1]].used = enabled;
-      buffers[entry.slots[0]].start =
-          enabled ? buffers[entry.slots[1]].start : entry.start;
-      buffers[entry.slots[0]].end =
-          enabled ? buffers[entry.slots[1]].end : entry.end;
-    }
-  };
-  auto tryPlan = [&](bool padded, size_t count) {
-    setPadding(padded);
-    setDoubleBuffers(count);
-    place();
-    LLVM_DEBUG(llvm::dbgs()
-               << "padded=" << padded << " double buffers=" << count << ": "
-               << sharedMemoryBytes << " bytes\n");
-    return sharedMemoryBytes <= target.sharedMemoryPerBlock;
-  };
-  size_t doubled = doubleBuffers.size();
-  bool fits = false;
-  for (; doubled > 0 && !fits; --doubled)
-    fits =
-        tryPlan(/*padded=*/true, doubled) || tryPlan(/*padded=*/false, doubled);
-  if (fits)
-    ++doubled; // the loop counted past the fitting count
-  else
-    fits = tryPlan(/*padded=*/true, 0) || tryPlan(/*padded=*/false, 0);
-  doubleBuffers.resize(fits ? doubled : 0);
-  if (sharedMemoryBytes > target.sharedMemoryPerBlock)
-    return kernel.emitOpError()
-           << "needs " << sharedMemoryBytes
-           << " bytes of shared memory per block once its tiles are placed, "
-              "more than the "
-           << target.sharedMemoryPerBlock << " bytes " << target.device
-           << " allows; use smaller tiles (a larger grid or forloop)";
-  return success();
-}
 
 /// The box of `memref` at `offsets` with extents `sizes` (unit strides).
 static Value getBox(OpBuilder &b, Location loc, Value memref,
@@ -479,7 +119,7 @@ static Value getBox(OpBuilder &b, Location loc, Value memref,
 
 Value KernelLowering::emitView(OpBuilder &b, unsigned index, Value shift,
                                DenseI64ArrayAttr range) {
-  const Buffer &buffer = buffers[index];
+  const TileBuffer &buffer = memory.buffers[index];
   Location loc = kernel.getLoc();
   SmallVector<int64_t> padded(buffer.shape);
   padded.back() += buffer.rowPadding;
@@ -500,7 +140,7 @@ Value KernelLowering::emitView(OpBuilder &b, unsigned index, Value shift,
 
 FailureOr<gpu::GPUFuncOp> KernelLowering::build(gpu::GPUModuleOp module,
                                                 StringRef name) {
-  if (failed(assignBuffers()))
+  if (failed(memory.run(kernel, target, doubleBuffer)))
     return failure();
   Location loc = kernel.getLoc();
   // Arguments: the kernel's operands, then its results, as memrefs.
@@ -540,15 +180,16 @@ FailureOr<gpu::GPUFuncOp> KernelLowering::build(gpu::GPUModuleOp module,
       MemRefType::get({ShapedType::kDynamic}, IntegerType::get(context, 8),
                       MemRefLayoutAttrInterface(), workgroup);
   smem = gpu::DynamicSharedMemoryOp::create(b, loc, bytesType);
-  for (auto [i, buffer] : llvm::enumerate(buffers)) {
+  views.assign(memory.buffers.size(), Value());
+  for (auto [i, buffer] : llvm::enumerate(memory.buffers)) {
     if (!buffer.used)
       continue;
     if (!buffer.shared) {
-      buffer.view = memref::AllocaOp::create(
+      views[i] = memref::AllocaOp::create(
           b, loc, MemRefType::get(buffer.shape, buffer.elementType));
       continue;
     }
-    buffer.view = emitView(b, i, constantIndex(b, plan.offsets[i]));
+    views[i] = emitView(b, i, constantIndex(b, memory.plan.offsets[i]));
   }
 
   unsigned saver = 0;
@@ -657,8 +298,8 @@ LogicalResult KernelLowering::emitComputeOp(OpBuilder &b, Operation &op) {
   // Reductions accumulate in f32: into the result if it is kept in f32,
   // else into a scratch buffer that is rounded into the tile after.
   auto accumulator = [&]() -> Value {
-    auto it = scratchOf.find(&op);
-    return it != scratchOf.end() ? buffers[it->second].view : out;
+    auto it = memory.scratchOf.find(&op);
+    return it != memory.scratchOf.end() ? views[it->second] : out;
   };
   auto finish = [&](Value acc) {
     if (acc != out)
@@ -682,7 +323,7 @@ LogicalResult KernelLowering::emitComputeOp(OpBuilder &b, Operation &op) {
     return success();
   }
   if (auto norm = dyn_cast<RmsNormOp>(op)) {
-    tile::emitRmsNorm(b, loc, operands[0], buffers[scratchOf.lookup(&op)].view,
+    tile::emitRmsNorm(b, loc, operands[0], views[memory.scratchOf.lookup(&op)],
                       out, norm.getNormalizedShape().size(),
                       norm.getEps().convertToDouble());
     return success();
@@ -768,7 +409,7 @@ void KernelLowering::emitThreadGraph(OpBuilder &b, ThreadGraphOp tg) {
 /// byte range of the two slots, for the thread level's barrier analysis
 /// (their offset is not a constant).
 void KernelLowering::emitDoubleBuffers(OpBuilder &b, Value iv) {
-  if (doubleBuffers.empty())
+  if (memory.doubleBuffers.empty())
     return;
   Location loc = kernel.getLoc();
   Value odd = arith::CmpIOp::create(
@@ -778,10 +419,10 @@ void KernelLowering::emitDoubleBuffers(OpBuilder &b, Value iv) {
   Value next = arith::AddIOp::create(b, loc, iv, constantIndex(b, 1));
   Value hasNext = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, next,
                                         constantIndex(b, kernel.getForloop()));
-  for (DoubleBuffer &entry : doubleBuffers) {
-    int64_t offsets[2] = {plan.offsets[entry.slots[0]],
-                          plan.offsets[entry.slots[1]]};
-    int64_t bytes = buffers[entry.slots[0]].getSharedBytes();
+  for (DoubleBuffer &entry : memory.doubleBuffers) {
+    int64_t offsets[2] = {memory.plan.offsets[entry.slots[0]],
+                          memory.plan.offsets[entry.slots[1]]};
+    int64_t bytes = memory.buffers[entry.slots[0]].getSharedBytes();
     auto range =
         b.getDenseI64ArrayAttr({std::min(offsets[0], offsets[1]),
                                 std::max(offsets[0], offsets[1]) + bytes});
@@ -793,7 +434,7 @@ void KernelLowering::emitDoubleBuffers(OpBuilder &b, Value iv) {
     };
     Value current = slotView(true);
     Value other = slotView(false);
-    buffers[entry.slots[0]].view = current;
+    views[entry.slots[0]] = current;
     auto ifOp = scf::IfOp::create(b, loc, hasNext, /*withElse=*/false);
     OpBuilder tb = OpBuilder::atBlockBegin(ifOp.thenBlock());
     auto copy = linalg::CopyOp::create(
@@ -807,22 +448,22 @@ LogicalResult KernelLowering::emitLoop(OpBuilder &b, ForLoopOp l) {
   AccumulateOp acc = l.getAccumulateOp();
   unsigned n = acc.getValues().size();
   for (unsigned k = 0; k < n; ++k) {
-    Value a = buffers[accumulatorOf[k]].view;
+    Value a = views[memory.accumulatorOf[k]];
     tile::emitFill(b, loc, a,
                    acc.getKind(k) == AccumulatorKind::max
                        ? -std::numeric_limits<double>::infinity()
                        : 0.0);
-    if (runningMaxOf[k] != ~0u)
-      tile::emitFill(b, loc, buffers[runningMaxOf[k]].view,
+    if (memory.runningMaxOf[k] != ~0u)
+      tile::emitFill(b, loc, views[memory.runningMaxOf[k]],
                      -std::numeric_limits<double>::infinity());
   }
   int64_t iterations = kernel.getForloop();
   // Double buffers: iteration 0's tile goes into the first slot before the
   // loop.
-  for (DoubleBuffer &entry : doubleBuffers)
+  for (DoubleBuffer &entry : memory.doubleBuffers)
     linalg::CopyOp::create(b, loc,
                            getSourceBox(b, entry.iterator, constantIndex(b, 0)),
-                           buffers[entry.slots[0]].view);
+                           views[entry.slots[0]]);
   auto forOp =
       scf::ForOp::create(b, loc, constantIndex(b, 0),
                          constantIndex(b, iterations), constantIndex(b, 1));
@@ -832,7 +473,7 @@ LogicalResult KernelLowering::emitLoop(OpBuilder &b, ForLoopOp l) {
     Value iv = forOp.getInductionVar();
     emitDoubleBuffers(b, iv);
     for (Operation &op : l.getBodyBlock()) {
-      if (llvm::any_of(doubleBuffers, [&](const DoubleBuffer &entry) {
+      if (llvm::any_of(memory.doubleBuffers, [&](const DoubleBuffer &entry) {
             return entry.iterator == &op;
           }))
         continue;
@@ -840,13 +481,13 @@ LogicalResult KernelLowering::emitLoop(OpBuilder &b, ForLoopOp l) {
         return failure();
     }
     for (unsigned k = 0; k < n; ++k) {
-      Value a = buffers[accumulatorOf[k]].view;
+      Value a = views[memory.accumulatorOf[k]];
       Value v = viewOf(acc.getValues()[k]);
       AccumulatorKind kind = acc.getKind(k);
       if (kind == AccumulatorKind::rescaled_sum) {
         // Online softmax: with running max M and this iteration's max m,
         // M' = max(M, m); a = a·e^(M−M') + v·e^(m−M').
-        Value runMax = buffers[runningMaxOf[k]].view;
+        Value runMax = views[memory.runningMaxOf[k]];
         Value m = viewOf(acc.getValues()[*acc.getRescaleIndex(k)]);
         ArrayRef<int64_t> shape = cast<MemRefType>(a.getType()).getShape();
         AffineMap id = AffineMap::getMultiDimIdentityMap(shape.size(), context);
@@ -888,7 +529,7 @@ LogicalResult KernelLowering::emitLoop(OpBuilder &b, ForLoopOp l) {
   // root); all round to the result tile's type.
   for (unsigned k = 0; k < n; ++k) {
     AccumulatorKind kind = acc.getKind(k);
-    Value a = buffers[accumulatorOf[k]].view;
+    Value a = views[memory.accumulatorOf[k]];
     Value out = viewOf(l.getResult(k));
     tile::emitElementwise(
         b, loc, ValueRange{a}, out,
