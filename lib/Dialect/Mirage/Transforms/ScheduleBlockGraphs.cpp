@@ -21,13 +21,15 @@
 //     the buffer is read or written with the identity map over them, as
 //     mma.sync accumulators when the op touches a tensor-core accumulator,
 //     else any thread any element);
-//   - buffers are classified shared or private (f32 values that only feed
-//     accumulators) and placed at the offsets convert-mirage-to-gpu's
-//     shared-memory plan gives them for that order (planSharedMemory, with
-//     the same live intervals and the same row padding against bank
-//     conflicts, chooseRowPadding), so that reuse of a dead tile's bytes is
-//     a hazard, as it is on the GPU; a padded tile is accessed through a
-//     strided view, whose ownership the lowering does not track;
+//   - where each tile lives is what convert-mirage-to-gpu's
+//     SharedMemoryAssignment says for that order (the analysis is run on the
+//     block graph put in that order): shared or private (f32 values that
+//     only feed accumulators), byte offsets from the shared-memory plan,
+//     row padding (a padded tile is accessed through a strided view, whose
+//     ownership the lowering does not track) and double-buffered for-loop
+//     tiles (copied asynchronously, either slot in the loop, a barrier at
+//     the top of the body). So reuse of a dead tile's bytes is a hazard, as
+//     it is on the GPU;
 //   - barriers are placed as ThreadMapper::placeBarriers places them: before
 //     an op that may touch bytes another thread touched since the last
 //     barrier, one of the two a write, unless both have the same ownership
@@ -53,8 +55,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "Mirage/Conversion/MirageToGPU/SharedMemoryLayout.h"
-#include "Mirage/Conversion/MirageToGPU/SharedMemoryPlan.h"
+#include "Mirage/Conversion/MirageToGPU/SharedMemoryAssignment.h"
 #include "Mirage/Dialect/Mirage/IR/MirageOps.h"
 #include "Mirage/Dialect/Mirage/IR/SharedMemoryUsage.h"
 #include "Mirage/Dialect/Mirage/Transforms/Passes.h"
@@ -62,6 +63,7 @@
 #include "Mirage/Support/PassStatistics.h"
 #include "Mirage/Target/GpuTarget.h"
 
+#include "mlir/IR/Diagnostics.h"
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/Support/Debug.h"
@@ -82,9 +84,6 @@ using namespace mlir::mirage;
 
 namespace {
 
-// The lowering's figures this model depends on.
-/// convert-mirage-to-gpu aligns shared buffers to 128 bytes.
-constexpr int64_t kBufferAlignment = 128;
 /// mirage-map-tiles-to-threads keeps a tensor-core accumulator that is not
 /// consumed chunk by chunk only if each thread holds at most this many
 /// elements of it.
@@ -104,6 +103,9 @@ struct Access {
   unsigned buffer;
   bool write;
   Ownership ownership;
+  /// For a double-buffered tile: the copy into its first slot before the
+  /// loop (other accesses may touch either slot).
+  bool firstSlot = false;
 };
 
 /// An access resolved to bytes of shared memory, as the lowering sees it.
@@ -166,12 +168,16 @@ struct Order {
   }
 };
 
-/// Where the buffers are: byte offsets, and whether rows are padded (the
-/// lowering then accesses the tile through a strided view: any thread may
-/// touch any element).
+/// Where the model's buffers are for one order: byte offsets and sizes,
+/// whether rows are padded (the lowering then accesses the tile through a
+/// strided view: any thread may touch any element), and the double-buffered
+/// tiles, in the order the lowering emits their copies, with the offset of
+/// each one's second slot.
 struct Layout {
-  SmallVector<int64_t> offsets;
-  bool padded = false;
+  SmallVector<int64_t> offsets, bytes;
+  SmallVector<bool> strided;
+  SmallVector<unsigned> doubled;
+  llvm::SmallDenseMap<unsigned, int64_t> secondSlot;
 };
 
 /// What the model predicts for one order: barriers in the code and
@@ -181,6 +187,9 @@ struct Evaluation {
   int64_t barriers = 0;
   int64_t executedBarriers = 0;
   int64_t sharedMemoryBytes = 0;
+  /// False if the lowering cannot place the buffers (over the target's
+  /// limit, or an op it cannot lower).
+  bool feasible = false;
   /// Fewer barriers executed, then fewer in the code.
   bool isBetterThan(const Evaluation &o) const {
     return std::make_pair(executedBarriers, barriers) <
@@ -191,8 +200,11 @@ struct Evaluation {
 /// The model of one graph-defined kernel's tile-level code.
 class KernelModel {
 public:
-  KernelModel(GraphKernelOp kernel, const GpuTarget &target, bool tensorCores);
+  KernelModel(GraphKernelOp kernel, const GpuTarget &target, bool tensorCores,
+              bool doubleBuffer);
 
+  /// False if the lowering cannot place the kernel's buffers as it is.
+  bool isValid() const { return valid; }
   Order getCurrentOrder() const;
   Evaluation evaluate(const Order &order) const;
   /// Orders to try instead of `start`: the list schedule of both blocks
@@ -206,25 +218,16 @@ private:
   bool isF32(Value v) const {
     return !isShared(v) || tileOf(v).getElementType().isF32();
   }
-  unsigned addBuffer(int64_t bytes) {
-    bufferBytes.push_back(bytes);
-    paddedBytes.push_back(bytes);
-    return bufferBytes.size() - 1;
-  }
-  int64_t getBytes(unsigned buffer, const Layout &layout) const {
-    return layout.padded ? paddedBytes[buffer] : bufferBytes[buffer];
-  }
-  void padRows();
+  /// Runs SharedMemoryAssignment on the kernel in `order` (then puts the
+  /// original order back); none if it fails.
+  std::optional<Layout> assign(const Order &order, int64_t &size) const;
+  Layout disjointLayout() const;
   bool usesTensorCores(MatmulOp op) const;
 
   // Programs.
-  void appendSteps(Operation *op, Program &program) const;
-  Program buildLoop(ArrayRef<Operation *> body) const;
-  Program build(const Order &order) const;
-
-  // Layouts: the byte offset of each buffer.
-  Layout planLayout(const Order &order, int64_t &size) const;
-  Layout disjointLayout() const;
+  void appendSteps(Operation *op, const Layout &layout, Program &program) const;
+  Program buildLoop(ArrayRef<Operation *> body, const Layout &layout) const;
+  Program build(const Order &order, const Layout &layout) const;
   void place(Program &program, SmallVector<ByteAccess> &pending,
              const Layout &layout) const;
   /// The tile-level ops, their accesses (buffer@offset+bytes, ownership) and
@@ -241,131 +244,114 @@ private:
   mutable ForLoopOp loop;
   const GpuTarget &target;
   int64_t threads;
-  bool tensorCores;
-  /// Bytes of each buffer, dense and with its rows padded.
-  SmallVector<int64_t> bufferBytes, paddedBytes;
-  /// Shared tiles and rms_norm scratch, by buffer.
+  bool tensorCores, doubleBuffer;
+  bool valid = false;
+  Order original;
+  /// The model's buffers: shared tiles and rms_norm scratch.
   llvm::DenseMap<Value, unsigned> sharedBuffer;
   llvm::DenseMap<Operation *, unsigned> scratchBuffer;
-  /// Buffers whose rows convert-mirage-to-gpu pads.
-  llvm::DenseSet<unsigned> padded;
+  unsigned numBuffers = 0;
+  /// The buffers in the original order (sizes, padding, double buffers).
+  Layout base;
   /// Private values that tensor cores produce (their accumulators are owned
   /// as mma.sync accumulators).
   llvm::DenseSet<Value> mmaValues;
 };
 
-/// Whether `v` only feeds accumulators (convert-mirage-to-gpu's
-/// onlyAccumulated).
-bool onlyAccumulated(Value v) {
-  return !v.use_empty() && llvm::all_of(v.getUsers(), [](Operation *user) {
-    return isa<AccumulateOp>(user);
-  });
-}
-
-/// Whether `v` is the running maximum of a rescaled_sum accumulator
-/// (convert-mirage-to-gpu's isRescaleMaximum): it stays shared.
-bool isRescaleMaximum(Value v) {
-  for (OpOperand &use : v.getUses())
-    if (auto acc = dyn_cast<AccumulateOp>(use.getOwner()))
-      for (unsigned k = 0; k < acc.getValues().size(); ++k)
-        if (std::optional<unsigned> j = acc.getRescaleIndex(k))
-          if (acc.getValues()[*j] == v)
-            return true;
-  return false;
+void applyOrder(GraphKernelOp kernel, const Order &order) {
+  Operation *end = kernel.getBodyBlock().getTerminator();
+  for (Operation *op : order.top)
+    op->moveBefore(end);
+  if (ForLoopOp loop = kernel.getForLoop()) {
+    Operation *acc = loop.getBodyBlock().getTerminator();
+    for (Operation *op : order.body)
+      op->moveBefore(acc);
+  }
 }
 
 KernelModel::KernelModel(GraphKernelOp kernel, const GpuTarget &target,
-                         bool tensorCores)
+                         bool tensorCores, bool doubleBuffer)
     : kernel(kernel), loop(kernel.getForLoop()), target(target),
-      threads(kernel.getNumThreads()), tensorCores(tensorCores) {
-  // Shared and private values, as convert-mirage-to-gpu's assignBuffers
-  // decides: loop results are shared, other values private when they only
-  // feed accumulators (and are not a rescale maximum).
-  auto addValue = [&](Value v, bool isLoopResult) {
-    auto tile = dyn_cast<TileType>(v.getType());
-    if (!tile)
+      threads(kernel.getNumThreads()), tensorCores(tensorCores),
+      doubleBuffer(doubleBuffer) {
+  original = getCurrentOrder();
+  // Which values are shared (order-independent): from the assignment of
+  // the original order.
+  SharedMemoryAssignment a;
+  {
+    ScopedDiagnosticHandler silence(kernel.getContext(),
+                                    [](Diagnostic &) { return success(); });
+    if (failed(a.run(kernel, target, doubleBuffer)))
       return;
-    if (!isLoopResult && onlyAccumulated(v) && !isRescaleMaximum(v))
-      return;
-    sharedBuffer[v] = addBuffer(tile.getSizeInBytes());
-  };
-  auto visit = [&](Operation &op) {
-    for (Value r : op.getResults())
-      addValue(r, isa<ForLoopOp>(op));
-    if (auto norm = dyn_cast<RmsNormOp>(op)) {
-      // An f32 sum of squares per row, shared.
-      SmallVector<int64_t> rows(tileOf(norm.getResult()).getShape());
-      int64_t elements = 1;
-      for (size_t d = 0; d < rows.size(); ++d)
-        if (d < rows.size() - norm.getNormalizedShape().size())
-          elements *= rows[d];
-      scratchBuffer[&op] = addBuffer(elements * 4);
-    }
-  };
-  for (Operation &op : kernel.getBodyBlock()) {
-    visit(op);
-    if (auto l = dyn_cast<ForLoopOp>(op))
-      for (Operation &inner : l.getBodyBlock())
-        visit(inner);
   }
+  for (auto &[value, index] : a.bufferOf)
+    if (a.buffers[index].shared)
+      sharedBuffer[value] = numBuffers++;
+  for (auto &[op, index] : a.scratchOf)
+    if (a.buffers[index].shared)
+      scratchBuffer[op] = numBuffers++;
   kernel.walk([&](MatmulOp op) {
     if (!isShared(op.getResult()) && usesTensorCores(op))
       mmaValues.insert(op.getResult());
   });
-  padRows();
+  int64_t size;
+  std::optional<Layout> layout = assign(original, size);
+  if (!layout)
+    return;
+  base = std::move(*layout);
+  valid = true;
 }
 
-/// Whether convert-mirage-to-gpu expects tensor cores to read `matmul`'s
-/// operands (its mayUseTensorCores): f16 or bf16 operands, M a multiple of
-/// 16, N of 8, K of 16.
-bool mayUseTensorCores(MatmulOp matmul) {
-  TileType lhs = tileOf(matmul.getLhs()), rhs = tileOf(matmul.getRhs());
-  Type element = lhs.getElementType();
-  if (element != rhs.getElementType() || !(element.isF16() || element.isBF16()))
-    return false;
-  ArrayRef<int64_t> a = lhs.getShape(), b = rhs.getShape();
-  return a.size() >= 2 && b.size() >= 2 && a[a.size() - 2] % 16 == 0 &&
-         a.back() % 16 == 0 && b.back() % 8 == 0;
-}
-
-/// The row padding convert-mirage-to-gpu gives shared tiles against bank
-/// conflicts (its recordAccesses and placeBuffers): from the accesses of
-/// copies and tensor-core fragment loads, by chooseRowPadding.
-void KernelModel::padRows() {
-  llvm::DenseMap<Value, SmallVector<TileAccess, 2>> accesses;
-  auto record = [&](Value tile, TileAccess access) {
-    if (!isShared(tile))
-      return;
-    SmallVector<TileAccess, 2> &list = accesses[tile];
-    if (!llvm::is_contained(list, access))
-      list.push_back(access);
-  };
-  kernel.getBodyBlock().walk([&](Operation *op) {
-    if (auto it = dyn_cast<InputIteratorOp>(op))
-      record(it.getTile(), TileAccess::VectorCopy);
-    else if (auto out = dyn_cast<OutputSaverOp>(op))
-      record(out.getTile(), TileAccess::VectorCopy);
-    else if (auto matmul = dyn_cast<MatmulOp>(op);
-             matmul && mayUseTensorCores(matmul)) {
-      record(matmul.getLhs(), TileAccess::MmaA);
-      record(matmul.getRhs(), TileAccess::MmaB);
-    }
-  });
-  for (auto &[tile, list] : accesses) {
-    TileType type = tileOf(tile);
-    ArrayRef<int64_t> shape = type.getShape();
-    if (shape.size() < 2)
-      continue;
-    int64_t elementBytes = type.getElementTypeBitWidth() / 8;
-    int64_t padding =
-        chooseRowPadding(shape.back() * elementBytes, list) / elementBytes;
-    if (padding == 0)
-      continue;
-    unsigned buffer = sharedBuffer.lookup(tile);
-    paddedBytes[buffer] =
-        bufferBytes[buffer] / shape.back() * (shape.back() + padding);
-    padded.insert(buffer);
+std::optional<Layout> KernelModel::assign(const Order &order,
+                                          int64_t &size) const {
+  applyOrder(kernel, order);
+  SharedMemoryAssignment a;
+  LogicalResult result = failure();
+  {
+    ScopedDiagnosticHandler silence(kernel.getContext(),
+                                    [](Diagnostic &) { return success(); });
+    result = a.run(kernel, target, doubleBuffer);
   }
+  applyOrder(kernel, original);
+  if (failed(result))
+    return std::nullopt;
+  Layout layout;
+  layout.offsets.assign(numBuffers, 0);
+  layout.bytes.assign(numBuffers, 0);
+  layout.strided.assign(numBuffers, false);
+  auto set = [&](unsigned id, unsigned index) {
+    layout.offsets[id] = a.plan.offsets[index];
+    layout.bytes[id] = a.buffers[index].getSharedBytes();
+    layout.strided[id] = a.buffers[index].rowPadding != 0;
+  };
+  for (auto &[value, id] : sharedBuffer)
+    set(id, a.bufferOf.lookup(value));
+  for (auto &[op, id] : scratchBuffer)
+    set(id, a.scratchOf.lookup(op));
+  for (DoubleBuffer &entry : a.doubleBuffers) {
+    unsigned id = sharedBuffer.lookup(entry.iterator.getTile());
+    layout.doubled.push_back(id);
+    layout.secondSlot[id] = a.plan.offsets[entry.slots[1]];
+  }
+  size = a.plan.size;
+  return layout;
+}
+
+/// The buffers of the original order, each in bytes of its own (a double
+/// buffer's slots side by side): the hazards of the block graph's data
+/// flow alone, whatever the plan.
+Layout KernelModel::disjointLayout() const {
+  Layout layout = base;
+  int64_t offset = 0;
+  for (unsigned id = 0; id < numBuffers; ++id) {
+    layout.offsets[id] = offset;
+    offset += layout.bytes[id];
+    if (layout.secondSlot.count(id)) {
+      layout.secondSlot[id] = offset;
+      offset += layout.bytes[id];
+    }
+  }
+  return layout;
 }
 
 /// Whether mirage-map-tiles-to-threads runs `op` on tensor cores (its
@@ -412,7 +398,8 @@ bool KernelModel::usesTensorCores(MatmulOp op) const {
 /// emitInputIterator, emitOutputSaver, emitComputeOp and emitThreadGraph
 /// and TileOps.cpp), and the accesses mirage-map-tiles-to-threads'
 /// getAccesses finds in them.
-void KernelModel::appendSteps(Operation *op, Program &program) const {
+void KernelModel::appendSteps(Operation *op, const Layout &layout,
+                              Program &program) const {
   auto cyclic = [](Value v) { return Ownership(tileOf(v).getShape()); };
   // An operand read with the identity map of an op over `shape` is owned
   // cyclically; a broadcast one by any thread.
@@ -431,9 +418,15 @@ void KernelModel::appendSteps(Operation *op, Program &program) const {
 
   if (auto it = dyn_cast<InputIteratorOp>(op)) {
     // linalg.copy (vectorised: its own ownership) or, between element
-    // types, a conversion.
+    // types, a conversion. A double-buffered tile's copy is asynchronous,
+    // issued for the next iteration at the top of the body, out of the
+    // barrier analysis.
     Step s;
     Value tile = it.getTile();
+    if (auto slot = sharedBuffer.find(tile);
+        slot != sharedBuffer.end() &&
+        llvm::is_contained(layout.doubled, slot->second))
+      return;
     bool copy =
         cast<RankedTensorType>(it.getInput().getType()).getElementType() ==
         tileOf(tile).getElementType();
@@ -530,12 +523,25 @@ void KernelModel::appendSteps(Operation *op, Program &program) const {
 /// private accumulators), an scf.for over the body's ops and the
 /// accumulator updates, then the conversion of each accumulator into its
 /// shared result tile.
-Program KernelModel::buildLoop(ArrayRef<Operation *> body) const {
+Program KernelModel::buildLoop(ArrayRef<Operation *> body,
+                               const Layout &layout) const {
   Program program;
+  // Double buffers: iteration 0's tiles are copied into their first slots
+  // before the loop; the body starts by waiting for the copies the last
+  // iteration issued, and a barrier.
+  for (unsigned buffer : layout.doubled) {
+    Step copy;
+    copy.accesses.push_back({buffer, true, Ownership(), /*firstSlot=*/true});
+    program.push_back(std::move(copy));
+  }
   Step forOp;
   forOp.isLoop = true;
+  if (!layout.doubled.empty()) {
+    forOp.body.emplace_back();
+    forOp.body.back().barrier = true;
+  }
   for (Operation *op : body)
-    appendSteps(op, forOp.body);
+    appendSteps(op, layout, forOp.body);
   AccumulateOp acc = loop.getAccumulateOp();
   auto mmaFlag = [&](unsigned k, Ownership o) {
     if (mmaValues.contains(acc.getValues()[k]) && !o.empty())
@@ -571,108 +577,17 @@ Program KernelModel::buildLoop(ArrayRef<Operation *> body) const {
   return program;
 }
 
-Program KernelModel::build(const Order &order) const {
+Program KernelModel::build(const Order &order, const Layout &layout) const {
   Program program;
   for (Operation *op : order.top) {
     if (isa<ForLoopOp>(op)) {
-      Program l = buildLoop(order.body);
+      Program l = buildLoop(order.body, layout);
       std::move(l.begin(), l.end(), std::back_inserter(program));
       continue;
     }
-    appendSteps(op, program);
+    appendSteps(op, layout, program);
   }
   return program;
-}
-
-/// The offsets convert-mirage-to-gpu's shared-memory plan gives each buffer
-/// for `order` (its assignBuffers: program points in block-graph order, the
-/// loop body counted once, values from before the loop read in it live to
-/// its end; buffers requested in that order), and its size.
-Layout KernelModel::planLayout(const Order &order, int64_t &size) const {
-  llvm::DenseMap<Operation *, unsigned> pointOf;
-  unsigned point = 0, loopEndPoint = 0, finalizePoint = 0;
-  for (Operation *op : order.top) {
-    if (isa<ForLoopOp>(op)) {
-      pointOf[op] = point;
-      for (Operation *inner : order.body)
-        pointOf[inner] = point++;
-      pointOf[loop.getAccumulateOp()] = point++;
-      loopEndPoint = point - 1;
-      finalizePoint = point++;
-      continue;
-    }
-    pointOf[op] = point++;
-  }
-  auto lastUse = [&](Value v, unsigned def) {
-    unsigned end = def;
-    bool definedInLoop =
-        loop && loop->isAncestor(v.getParentBlock()->getParentOp());
-    for (Operation *user : v.getUsers()) {
-      Operation *at = user;
-      while (!pointOf.count(at) && at->getParentOp())
-        at = at->getParentOp();
-      unsigned p = pointOf.lookup(at);
-      if (loop && !definedInLoop && loop->isAncestor(user))
-        p = std::max(p, loopEndPoint);
-      end = std::max(end, p);
-    }
-    return end;
-  };
-
-  SmallVector<BufferRequest> requests;
-  SmallVector<unsigned> bufferOfRequest;
-  auto request = [&](unsigned buffer, unsigned start, unsigned end) {
-    requests.push_back(
-        BufferRequest{paddedBytes[buffer], kBufferAlignment, start, end});
-    bufferOfRequest.push_back(buffer);
-  };
-  auto visit = [&](Operation *op) {
-    unsigned p = pointOf.lookup(op);
-    for (Value r : op->getResults())
-      if (auto it = sharedBuffer.find(r); it != sharedBuffer.end())
-        request(it->second, p, lastUse(r, p));
-    if (auto it = scratchBuffer.find(op); it != scratchBuffer.end())
-      request(it->second, p, p);
-  };
-  for (Operation *op : order.top) {
-    if (auto l = dyn_cast<ForLoopOp>(op)) {
-      for (Operation *inner : order.body)
-        visit(inner);
-      for (Value r : l.getResults())
-        request(sharedBuffer.lookup(r), finalizePoint,
-                lastUse(r, finalizePoint));
-      continue;
-    }
-    visit(op);
-  }
-  Layout layout;
-  layout.padded = !padded.empty();
-  SharedMemoryPlan plan = planSharedMemory(requests);
-  // Padding is dropped where the padded tiles would not fit.
-  if (layout.padded && plan.size > target.sharedMemoryPerBlock) {
-    layout.padded = false;
-    for (auto [i, buffer] : llvm::enumerate(bufferOfRequest))
-      requests[i].bytes = bufferBytes[buffer];
-    plan = planSharedMemory(requests);
-  }
-  layout.offsets.assign(bufferBytes.size(), 0);
-  for (auto [i, buffer] : llvm::enumerate(bufferOfRequest))
-    layout.offsets[buffer] = plan.offsets[i];
-  size = plan.size;
-  return layout;
-}
-
-/// Every buffer in bytes of its own: the hazards of the block graph's data
-/// flow alone, whatever the plan.
-Layout KernelModel::disjointLayout() const {
-  Layout layout;
-  layout.padded = !padded.empty();
-  int64_t offset = 0;
-  for (int64_t bytes : paddedBytes) {
-    layout.offsets.push_back(offset);
-    offset += bytes;
-  }
-  return layout;
 }
 
 /// mirage-map-tiles-to-threads' placeBarriers on the model.
@@ -701,9 +616,16 @@ void KernelModel::place(Program &program, SmallVector<ByteAccess> &pending,
     SmallVector<ByteAccess> accesses;
     for (const Access &a : step.accesses) {
       int64_t begin = layout.offsets[a.buffer];
-      bool strided = layout.padded && padded.contains(a.buffer);
-      accesses.push_back({begin, begin + getBytes(a.buffer, layout), a.write,
-                          strided ? Ownership() : a.ownership});
+      int64_t end = begin + layout.bytes[a.buffer];
+      // In the loop, a double buffer's tile is either slot.
+      if (auto second = layout.secondSlot.find(a.buffer);
+          second != layout.secondSlot.end() && !a.firstSlot) {
+        begin = std::min(begin, second->second);
+        end = std::max(end, second->second + layout.bytes[a.buffer]);
+      }
+      accesses.push_back(
+          {begin, end, a.write,
+           layout.strided[a.buffer] ? Ownership() : a.ownership});
     }
     bool hazard = llvm::any_of(accesses, [&](const ByteAccess &a) {
       return llvm::any_of(pending,
@@ -730,8 +652,10 @@ void KernelModel::printProgram(raw_ostream &os, const Program &program,
     os << (step.barrier ? "barrier; " : "") << "op:";
     for (const Access &a : step.accesses) {
       os << (a.write ? " write " : " read ") << a.buffer << "@"
-         << layout.offsets[a.buffer] << "+" << getBytes(a.buffer, layout)
-         << (layout.padded && padded.contains(a.buffer) ? " (padded)" : "")
+         << layout.offsets[a.buffer] << "+" << layout.bytes[a.buffer]
+         << (layout.strided[a.buffer] ? " (padded)" : "")
+         << (layout.secondSlot.count(a.buffer) && !a.firstSlot ? " (2 slots)"
+                                                               : "")
          << " [";
       llvm::interleaveComma(a.ownership, os);
       os << "]";
@@ -752,10 +676,13 @@ Order KernelModel::getCurrentOrder() const {
 
 Evaluation KernelModel::evaluate(const Order &order) const {
   Evaluation e;
-  Layout layout = planLayout(order, e.sharedMemoryBytes);
-  Program program = build(order);
+  std::optional<Layout> layout = assign(order, e.sharedMemoryBytes);
+  if (!layout)
+    return e;
+  e.feasible = true;
+  Program program = build(order, *layout);
   SmallVector<ByteAccess> pending;
-  place(program, pending, layout);
+  place(program, pending, *layout);
   e.barriers = countBarriers(program);
   e.executedBarriers = countBarriers(program, kernel.getForloop());
   LLVM_DEBUG({
@@ -768,7 +695,7 @@ Evaluation KernelModel::evaluate(const Order &order) const {
         for (Operation *inner : order.body)
           llvm::dbgs() << "    " << inner->getName() << "\n";
     }
-    printProgram(llvm::dbgs(), program, layout, 2);
+    printProgram(llvm::dbgs(), program, *layout, 2);
   });
   return e;
 }
@@ -854,14 +781,15 @@ SmallVector<Operation *> KernelModel::scheduleBlock(
 }
 
 SmallVector<Order> KernelModel::getCandidates(const Order &start) const {
+  Layout layout = disjointLayout();
   auto programOf = [&](Operation *op) {
     Program p;
-    appendSteps(op, p);
+    appendSteps(op, layout, p);
     return p;
   };
   auto scheduleTop = [&](ArrayRef<Operation *> body) {
     return scheduleBlock(start.top, [&](Operation *op) {
-      return isa<ForLoopOp>(op) ? buildLoop(body) : programOf(op);
+      return isa<ForLoopOp>(op) ? buildLoop(body, layout) : programOf(op);
     });
   };
   SmallVector<Operation *> body =
@@ -884,17 +812,6 @@ int64_t getBlocksPerSM(GraphKernelOp kernel, const GpuTarget &target,
   work.sharedMemoryBytes = e.sharedMemoryBytes;
   search::KernelCost cost = search::estimateKernel(target, work);
   return cost.feasible ? cost.blocksPerSM : 0;
-}
-
-void applyOrder(GraphKernelOp kernel, const Order &order) {
-  Operation *end = kernel.getBodyBlock().getTerminator();
-  for (Operation *op : order.top)
-    op->moveBefore(end);
-  if (ForLoopOp loop = kernel.getForLoop()) {
-    Operation *acc = loop.getBodyBlock().getTerminator();
-    for (Operation *op : order.body)
-      op->moveBefore(acc);
-  }
 }
 
 struct Counts {
@@ -920,7 +837,9 @@ struct MirageScheduleBlockGraphsPass
         return;
       const GpuTarget *gpu =
           target.empty() ? &getGpuTargetFor(kernel) : lookupGpuTarget(target);
-      KernelModel model(kernel, *gpu, tensorCores);
+      KernelModel model(kernel, *gpu, tensorCores, doubleBuffer);
+      if (!model.isValid())
+        return; // the lowering will say why
       Order original = model.getCurrentOrder();
       Evaluation before = model.evaluate(original);
       counts.barriersBefore += before.barriers;
@@ -933,6 +852,8 @@ struct MirageScheduleBlockGraphsPass
         if (candidate == original)
           continue;
         Evaluation e = model.evaluate(candidate);
+        if (!e.feasible)
+          continue;
         LLVM_DEBUG(llvm::dbgs() << DEBUG_TYPE ": kernel at " << kernel.getLoc()
                                 << ": " << before.barriers << " barriers, "
                                 << before.sharedMemoryBytes

@@ -322,9 +322,10 @@ def MirageScheduleBlockGraphs
     `convert-mirage-to-gpu` emits for each block-graph op, which thread owns
     which element of each shared tile they access (cyclic over the op's
     parallel extents for identity accesses, mma.sync's layout for tensor-core
-    accumulators, any thread otherwise), which values are private (f32
-    values that only feed accumulators) and where the shared-memory plan puts
-    each tile, and places barriers as `mirage-map-tiles-to-threads` does.
+    accumulators, any thread otherwise), and where each tile lives for that
+    order as `convert-mirage-to-gpu`'s SharedMemoryAssignment says (private
+    or shared, byte offsets, row padding, double-buffered loop tiles), and
+    places barriers as `mirage-map-tiles-to-threads` does.
     Then it list-schedules the kernel body (the for-loop is one unit) and the
     loop body: ops that need no barrier first, in the original order; ops
     whose own barriers (an `rms_norm` has two inside) then also cover what is
@@ -342,29 +343,29 @@ def MirageScheduleBlockGraphs
     docs/mugraph-optimizer.md describes the model, its limits and the
     barriers saved on the benchmarks.
 
-    Before (the loop body of qknorm's attention kernel, abridged; H100):
+    Before: two independent chains, each a reduction and a division by it;
+    every op waits for the one before it (5 barriers):
     ```mlir
-    %k = mirage.input_iterator %K ... -> !mirage.tile<1x64x128xf16>
-    %v = mirage.input_iterator %V ... -> !mirage.tile<1x128x64xf16>
-    %s = mirage.matmul %q, %k ...        // barrier: %k was just copied in
-    %m = mirage.reduce max %s dim = 2 ...  // barrier
-    %e = mirage.thread_graph(%s, %m) ... // barrier
-    %n = mirage.rms_norm %v ...          // three barriers inside (its row
-                                         // sums reuse bytes of %s)
-    %o = mirage.matmul %e, %n ...        // barrier
+    %a = mirage.input_iterator %X ... -> !mirage.tile<16x64xf16>
+    %b = mirage.input_iterator %Y ... -> !mirage.tile<16x64xf16>
+    %sa = mirage.reduce sum %a dim = 1 ...   // barrier: %a was just copied in
+    %da = mirage.div %a, %sa ...             // barrier
+    %sb = mirage.reduce sum %b dim = 1 ...   // barrier: the plan puts %sb
+                                             // in the bytes of %sa
+    %db = mirage.div %b, %sb ...             // barrier
+    mirage.output_saver %da ...
+    mirage.output_saver %db ...              // barrier
     ```
-    After: the `rms_norm` goes first; its barriers also cover the copy of
-    `%k`, and its row sums land in bytes no one has read since the last
-    barrier: 6 barriers per iteration instead of 8 (with the one at the top
-    of the body, before the next `%k` overwrites `%e`'s bytes):
+    After: the chains share their barriers (3):
     ```mlir
-    %k = mirage.input_iterator %K ...
-    %v = mirage.input_iterator %V ...
-    %n = mirage.rms_norm %v ...          // two barriers inside
-    %s = mirage.matmul %q, %k ...
-    %m = mirage.reduce max %s dim = 2 ...  // barrier
-    %e = mirage.thread_graph(%s, %m) ... // barrier
-    %o = mirage.matmul %e, %n ...        // barrier
+    %a = mirage.input_iterator %X ...
+    %b = mirage.input_iterator %Y ...
+    %sa = mirage.reduce sum %a dim = 1 ...   // barrier
+    %sb = mirage.reduce sum %b dim = 1 ...
+    %da = mirage.div %a, %sa ...             // barrier
+    %db = mirage.div %b, %sb ...
+    mirage.output_saver %da ...              // barrier
+    mirage.output_saver %db ...
     ```
   }];
   let options = [
@@ -374,6 +375,9 @@ def MirageScheduleBlockGraphs
            "as convert-mirage-to-gpu's option of the same name">,
     Option<"tensorCores", "tensor-cores", "bool", /*default=*/"true",
            "Model matmuls on tensor cores as mirage-map-tiles-to-threads "
+           "does with its option of the same name">,
+    Option<"doubleBuffer", "double-buffer", "bool", /*default=*/"true",
+           "Model double-buffered for-loop tiles as convert-mirage-to-gpu "
            "does with its option of the same name">,
     Option<"preservePlanSize", "preserve-plan-size", "bool",
            /*default=*/"false",
