@@ -284,12 +284,21 @@ KernelModel::KernelModel(GraphKernelOp kernel, const GpuTarget &target,
     if (failed(a.run(kernel, target, doubleBuffer)))
       return;
   }
+  // Numbered in the assignment's order, so that the model is deterministic.
+  SmallVector<std::pair<unsigned, Value>> values;
   for (auto &[value, index] : a.bufferOf)
     if (a.buffers[index].shared)
-      sharedBuffer[value] = numBuffers++;
+      values.push_back({index, value});
+  SmallVector<std::pair<unsigned, Operation *>> scratches;
   for (auto &[op, index] : a.scratchOf)
     if (a.buffers[index].shared)
-      scratchBuffer[op] = numBuffers++;
+      scratches.push_back({index, op});
+  llvm::sort(values, llvm::less_first());
+  llvm::sort(scratches, llvm::less_first());
+  for (auto &[index, value] : values)
+    sharedBuffer[value] = numBuffers++;
+  for (auto &[index, op] : scratches)
+    scratchBuffer[op] = numBuffers++;
   kernel.walk([&](MatmulOp op) {
     if (!isShared(op.getResult()) && usesTensorCores(op))
       mmaValues.insert(op.getResult());
