@@ -1376,10 +1376,10 @@ LogicalResult ThreadMapper::lowerMma(linalg::LinalgOp op, const MmaMatmul &mma,
     // the first tile j of the chunk with that key, element i sits at the
     // (row, col) `at(tile, i)` returns, tile = (batch, row tile, col tile).
     //
-    // With ldmatrix, `matrixRow(tile)` and `matrixCol(tile)` give the row
-    // and column of the 16-byte row this lane points ldmatrix at, and
-    // `transpose` says whether the 8x8 matrices are read transposed; the
-    // matrices' registers then hold the fragment's elements in order.
+    // With ldmatrix, `matrixAt(tile)` gives the (row, col) of the 16-byte
+    // row this lane points ldmatrix at, and `transpose` says whether the
+    // 8x8 matrices are read transposed; the matrices' registers then hold
+    // the fragment's elements in order.
     auto loadFragments =
         [&](OpOperand *in, unsigned rowDim, unsigned colDim, int64_t numKeys,
             function_ref<int64_t(int64_t)> keyOf, int64_t count,
