@@ -76,3 +76,14 @@ const GpuTarget &mlir::mirage::getGpuTargetFor(Operation *op) {
         return *target;
   return getDefaultGpuTarget();
 }
+
+const GpuTarget *mlir::mirage::resolveGpuTarget(Operation *op,
+                                                llvm::StringRef option) {
+  if (option.empty())
+    return &getGpuTargetFor(op);
+  const GpuTarget *target = lookupGpuTarget(option);
+  if (!target)
+    op->emitError() << "unknown target '" << option << "'; expected one of "
+                    << getGpuTargetNames();
+  return target;
+}

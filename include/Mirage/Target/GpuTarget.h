@@ -72,6 +72,11 @@ inline constexpr llvm::StringLiteral kTargetAttrName = "mirage.target";
 /// dialect's verifier) also gives the default.
 const GpuTarget &getGpuTargetFor(Operation *op);
 
+/// The target a pass's `target` option names, or for an empty option the
+/// one `op` is in (getGpuTargetFor). Null, after an error on `op` listing
+/// the accepted names, when the option names no target.
+const GpuTarget *resolveGpuTarget(Operation *op, llvm::StringRef option);
+
 } // namespace mirage
 } // namespace mlir
 

@@ -716,13 +716,9 @@ LogicalResult ConvertMirageToGPUPass::convertFunction(func::FuncOp func,
 
 void ConvertMirageToGPUPass::runOnOperation() {
   ModuleOp module = getOperation();
-  const GpuTarget *gpu =
-      target.empty() ? &getGpuTargetFor(module) : lookupGpuTarget(target);
-  if (!gpu) {
-    module.emitError() << "unknown target '" << target << "'; expected one of "
-                       << getGpuTargetNames();
+  const GpuTarget *gpu = resolveGpuTarget(module, target);
+  if (!gpu)
     return signalPassFailure();
-  }
   SmallVector<func::FuncOp> funcs;
   for (auto func : module.getOps<func::FuncOp>()) {
     if (func.isExternal())

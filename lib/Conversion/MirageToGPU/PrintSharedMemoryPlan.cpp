@@ -85,13 +85,9 @@ struct MiragePrintSharedMemoryPlanPass
   using Base::Base;
   void runOnOperation() override {
     ModuleOp module = getOperation();
-    const GpuTarget *gpu =
-        target.empty() ? &getGpuTargetFor(module) : lookupGpuTarget(target);
-    if (!gpu) {
-      module.emitError() << "unknown target '" << target
-                         << "'; expected one of " << getGpuTargetNames();
+    const GpuTarget *gpu = resolveGpuTarget(module, target);
+    if (!gpu)
       return signalPassFailure();
-    }
     WalkResult result = module.walk([&](GraphKernelOp kernel) {
       SharedMemoryAssignment memory;
       if (failed(memory.run(kernel, *gpu, doubleBuffer)))

@@ -834,18 +834,13 @@ struct MirageScheduleBlockGraphsPass
   using Base::Base;
 
   void runOnOperation() override {
-    if (!target.empty() && !lookupGpuTarget(target)) {
-      getOperation().emitError()
-          << "unknown target '" << target << "'; expected one of "
-          << getGpuTargetNames();
+    if (!resolveGpuTarget(getOperation(), target))
       return signalPassFailure();
-    }
     Counts counts;
     getOperation().walk([&](GraphKernelOp kernel) {
       if (kernel.getBody().empty())
         return;
-      const GpuTarget *gpu =
-          target.empty() ? &getGpuTargetFor(kernel) : lookupGpuTarget(target);
+      const GpuTarget *gpu = resolveGpuTarget(kernel, target);
       KernelModel model(kernel, *gpu, tensorCores, doubleBuffer);
       if (!model.isValid())
         return; // the lowering will say why
