@@ -284,12 +284,13 @@ def _build_contenders(ctx, name, tins, record, wanted):
         prefix = "rms_norm (eager) + " if normed else ""
         k = kt.transpose(-1, -2).contiguous()  # SDPA's layout, prepared outside timing
 
+        def attention():
+            return F.scaled_dot_product_attention(norm(q)[None], k[None], norm(v)[None],
+                                                  scale=1.0)[0]
+
         def sdpa():
-            def run():
-                return F.scaled_dot_product_attention(norm(q)[None], k[None], norm(v)[None],
-                                                      scale=1.0)[0]
-            run()
-            return Contender("sdpa", LABELS["sdpa"], run,
+            attention()
+            return Contender("sdpa", LABELS["sdpa"], attention,
                              prefix + "PyTorch's choice of backend; K given as (N, D)")
         attempt("sdpa", sdpa)
 
@@ -298,8 +299,7 @@ def _build_contenders(ctx, name, tins, record, wanted):
 
             def run():
                 with sdpa_kernel(SDPBackend.FLASH_ATTENTION):
-                    return F.scaled_dot_product_attention(norm(q)[None], k[None], norm(v)[None],
-                                                          scale=1.0)[0]
+                    return attention()
             run()
             return Contender("sdpa-flash", LABELS["sdpa-flash"], run,
                              prefix + "FlashAttention-2 as built into PyTorch")
