@@ -29,7 +29,8 @@ static const GpuTarget kA100 = {"sm_80",
                                 /*hbmBytesPerSecond=*/2.039e12,
                                 /*tensorCoreFlops=*/312e12,
                                 /*cudaCoreFlops=*/19.5e12,
-                                /*l2Bytes=*/40 * kKB *kKB};
+                                /*l2Bytes=*/40 * kKB *kKB,
+                                /*hasWarpgroupMma=*/false};
 
 static const GpuTarget kH100 = {"sm_90a",
                                 "sm_90a",
@@ -41,7 +42,8 @@ static const GpuTarget kH100 = {"sm_90a",
                                 /*hbmBytesPerSecond=*/3.35e12,
                                 /*tensorCoreFlops=*/989e12,
                                 /*cudaCoreFlops=*/67e12,
-                                /*l2Bytes=*/50 * kKB *kKB};
+                                /*l2Bytes=*/50 * kKB *kKB,
+                                /*hasWarpgroupMma=*/true};
 
 static const GpuTarget kH200 = {"h200",
                                 "sm_90a",
@@ -53,7 +55,8 @@ static const GpuTarget kH200 = {"h200",
                                 /*hbmBytesPerSecond=*/4.8e12,
                                 /*tensorCoreFlops=*/989e12,
                                 /*cudaCoreFlops=*/67e12,
-                                /*l2Bytes=*/50 * kKB *kKB};
+                                /*l2Bytes=*/50 * kKB *kKB,
+                                /*hasWarpgroupMma=*/true};
 
 const GpuTarget &mlir::mirage::getDefaultGpuTarget() { return kH100; }
 

@@ -9,6 +9,7 @@
 #ifndef MIRAGE_CONVERSION_PASSES_H
 #define MIRAGE_CONVERSION_PASSES_H
 
+#include "Mirage/Dialect/Mirage/IR/MirageDialect.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"

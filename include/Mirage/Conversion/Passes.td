@@ -139,6 +139,18 @@ def MirageMapTilesToThreads
       tile is loaded into registers before the loop, and each iteration
       stores its tile from registers and loads the next one's, so the
       device-memory latency overlaps the iteration's compute.
+    - With `wgmma`, on a target that has warpgroup MMA (sm_90a: the
+      `mirage.target` of the gpu.module, which convert-mirage-to-gpu sets),
+      a tensor-core matmul whose M is a multiple of 64 and whose B is a
+      [K, N] tile (N a multiple of 64) that only vectorised copies from
+      device memory write, only such matmuls read, and that starts
+      1024-byte aligned (as the shared-memory assignment places it on such
+      targets) becomes `mirage.warpgroup_mma` ops: B stays in shared memory
+      in the 128-byte-swizzled layout (the copies write it so), A is loaded
+      as for mma.sync, and warp w of each warpgroup owns rows 16·(w mod 4)
+      .. + 15 of every 64-row block of the accumulator. Copies into such a
+      tile end with `fence.proxy.async.shared::cta` (the tensor cores read
+      it through the async proxy).
 
     Before:
     ```mlir
@@ -167,9 +179,14 @@ def MirageMapTilesToThreads
            "one load per element)">,
     Option<"prefetch", "prefetch", "bool", /*default=*/"true",
            "Load the next for-loop iteration's input tiles into registers "
-           "while the current one computes">
+           "while the current one computes">,
+    Option<"wgmma", "wgmma", "bool", /*default=*/"true",
+           "On targets with warpgroup MMA (sm_90a), run eligible matmul "
+           "tiles as mirage.warpgroup_mma (wgmma.mma_async) with B in "
+           "shared memory in the 128-byte-swizzled layout">
   ];
   let dependentDialects = [
+    "::mlir::mirage::MirageDialect",
     "::mlir::arith::ArithDialect",
     "::mlir::memref::MemRefDialect",
     "::mlir::NVVM::NVVMDialect",
@@ -256,7 +273,8 @@ def MirageLegalizeMathForNVPTX
 def MirageLegalizeMmaForNVVM
     : Pass<"mirage-legalize-mma-for-nvvm", "::mlir::gpu::GPUModuleOp"> {
   let summary = "Rewrite bf16 nvgpu.mma.sync ops into nvvm.mma.sync, which "
-                "convert-nvgpu-to-nvvm cannot do";
+                "convert-nvgpu-to-nvvm cannot do, and mirage.warpgroup_mma "
+                "into inline wgmma PTX";
   let description = [{
     MLIR 22's `convert-nvgpu-to-nvvm` knows no PTX type for bf16 operands
     and fails on a bf16 `nvgpu.mma.sync` ("failed to deduce operand PTX
@@ -268,6 +286,15 @@ def MirageLegalizeMmaForNVVM
     and leaves every other op, f16 mma.sync included, to the upstream
     conversion. A bf16 mma.sync with f16 accumulators, which PTX does not
     have, is an error.
+
+    Each `mirage.warpgroup_mma` becomes one `llvm.inline_asm` statement:
+    `wgmma.fence`, `wgmma.mma_async.sync.aligned.m64nNk16.f32` with A's
+    four registers, B's matrix descriptor (its shared address plus the
+    offset of the k-step and column block, and the constant fields of
+    MatrixDescriptor.h: 128-byte swizzle, MN-major strides), scale-d 1 and
+    imm-trans-b 1, then `wgmma.commit_group` and `wgmma.wait_group 0`, so
+    the accumulators are complete when the statement ends. (MLIR 22's
+    `nvvm.wgmma.mma_async` takes A only from shared memory.)
 
     Before:
     ```mlir
@@ -308,9 +335,14 @@ def MirageEmulateGPUOnHost : Pass<"mirage-emulate-gpu-on-host", "ModuleOp"> {
     `func.func` taking the block index and the dynamic shared memory as
     extra arguments, each `gpu.launch_func` an `scf.for` nest over the grid
     calling it, `gpu.alloc`/`gpu.dealloc` become `memref.alloc`/`dealloc`, and
-    workgroup memory spaces are dropped. Kernels must be at tile level (no
-    `gpu.thread_id` or `gpu.barrier`): a thread block's work is then the
-    same on one CPU thread as on a GPU block.
+    workgroup memory spaces are dropped. At tile level a thread block's
+    work is the same on one CPU thread as on a GPU block. Thread-level
+    kernels (after `mirage-map-tiles-to-threads`) run each barrier-free
+    stretch for every thread in turn; their warp- and warpgroup-level ops
+    (`nvgpu.ldmatrix`, `nvgpu.mma.sync`, `mirage.warpgroup_mma`) are
+    computed from the fragments of all the lanes where the PTX ISA places
+    them, cp.async copies run where they are issued, and fences are
+    dropped.
 
     Before:
     ```mlir

@@ -52,6 +52,9 @@ struct GpuTarget {
   double cudaCoreFlops;
   /// L2 cache, bytes.
   int64_t l2Bytes;
+  /// Whether the chip has warpgroup MMA (`wgmma.mma_async`: sm_90a only; PTX
+  /// ISA 8.0, "Asynchronous Warpgroup Level Matrix Multiply-Accumulate").
+  bool hasWarpgroupMma;
 };
 
 /// The default target: H100 (sm_90a).

@@ -11,6 +11,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "Mirage/Conversion/Passes.h"
+#include "Mirage/Dialect/Mirage/IR/MirageOps.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
@@ -175,6 +176,136 @@ LogicalResult emulateMmaSync(func::FuncOp func, gpu::ThreadIdOp threadId,
   return success();
 }
 
+/// Rewrites every `mirage.warpgroup_mma` into per-thread code the stretches
+/// of emulateThreads can run, as emulateMmaSync does for mma.sync: each
+/// thread stores its A fragment and accumulators in scratch rows of its
+/// own; after a barrier, each computes its D elements from the fragments of
+/// the 128 threads of its warpgroup and from B in the swizzled layout; after
+/// another barrier it reads them back. Written from the PTX ISA (wgmma
+/// .m64nNk16 register fragments: per warp the mma.m16n8k16 A layout over
+/// rows 16·(w mod 4) .. + 15, accumulator element 4j + e at row
+/// 16·(w mod 4) + g + 8·(e / 2), column 8j + 2q + e mod 2) and the op's
+/// documented B layout, independently of the lowering.
+LogicalResult emulateWarpgroupMma(func::FuncOp func, gpu::ThreadIdOp threadId,
+                                  int64_t threads) {
+  SmallVector<WarpgroupMmaOp> mmas;
+  func.walk([&](WarpgroupMmaOp op) { mmas.push_back(op); });
+  if (mmas.empty())
+    return success();
+  if (threads % 128 != 0)
+    return mmas.front().emitOpError("needs whole warpgroups (128 threads) "
+                                    "to be emulated");
+  Location loc = func.getLoc();
+  OpBuilder eb(threadId);
+  eb.setInsertionPointAfter(threadId);
+  Type f32 = eb.getF32Type();
+  DenseMap<Type, Value> aScratches;                        // element -> [T, 8]
+  DenseMap<int64_t, std::pair<Value, Value>> accScratches; // N/2 -> C, D
+  for (WarpgroupMmaOp mma : mmas) {
+    auto aType = cast<VectorType>(mma.getA().getType());
+    auto accType = cast<VectorType>(mma.getAcc().getType());
+    int64_t count = accType.getNumElements();
+    Value &aScratch = aScratches[aType.getElementType()];
+    if (!aScratch)
+      aScratch = memref::AllocaOp::create(
+          eb, loc, MemRefType::get({threads, 8}, aType.getElementType()));
+    auto &[cScratch, dScratch] = accScratches[count];
+    if (!cScratch) {
+      cScratch = memref::AllocaOp::create(
+          eb, loc, MemRefType::get({threads, count}, f32));
+      dScratch = memref::AllocaOp::create(
+          eb, loc, MemRefType::get({threads, count}, f32));
+    }
+    OpBuilder b(mma);
+    auto c = [&](int64_t v) {
+      return arith::ConstantIndexOp::create(b, loc, v).getResult();
+    };
+    auto divc = [&](Value x, int64_t v) {
+      return arith::DivUIOp::create(b, loc, x, c(v)).getResult();
+    };
+    auto remc = [&](Value x, int64_t v) {
+      return arith::RemUIOp::create(b, loc, x, c(v)).getResult();
+    };
+    auto mulc = [&](Value x, int64_t v) {
+      return arith::MulIOp::create(b, loc, x, c(v)).getResult();
+    };
+    auto add = [&](Value x, Value y) {
+      return arith::AddIOp::create(b, loc, x, y).getResult();
+    };
+    Value tid = threadId.getResult();
+    for (int64_t i = 0; i < 8; ++i)
+      memref::StoreOp::create(
+          b, loc,
+          vector::ExtractOp::create(b, loc, mma.getA(),
+                                    ArrayRef<int64_t>{i / 2, i % 2}),
+          aScratch, ValueRange{tid, c(i)});
+    for (int64_t i = 0; i < count; ++i)
+      memref::StoreOp::create(
+          b, loc,
+          vector::ExtractOp::create(b, loc, mma.getAcc(), ArrayRef<int64_t>{i}),
+          cScratch, ValueRange{tid, c(i)});
+    gpu::BarrierOp::create(b, loc);
+    // Thread t computes its D elements i: row 16r + g + 8·((i / 2) mod 2),
+    // column 8·(i / 4) + 2q + i mod 2 (r = warp mod 4, g = lane / 4,
+    // q = lane mod 4). A(row, k) is held by warp row / 16 of the warpgroup,
+    // lane 4·(row mod 8) + (k mod 8) / 2, register (row mod 16) / 8 +
+    // 2·(k / 8), half k mod 2; B(k, col) is b[n / 64][kStart + k][((n mod
+    // 64) / 8 XOR (kStart + k) mod 8)·8 + n mod 8], n = nStart + col.
+    Value groupBase = mulc(divc(tid, 128), 128);
+    Value r = remc(divc(tid, 32), 4);
+    Value lane = remc(tid, 32);
+    Value g = divc(lane, 4), q = remc(lane, 4);
+    auto elements = scf::ForOp::create(b, loc, c(0), c(count), c(1));
+    OpBuilder outer = b;
+    b.setInsertionPointToStart(elements.getBody());
+    Value i = elements.getInductionVar();
+    Value row = add(add(mulc(r, 16), g), mulc(remc(divc(i, 2), 2), 8));
+    Value col = add(add(mulc(divc(i, 4), 8), mulc(q, 2)), remc(i, 2));
+    Value init = memref::LoadOp::create(b, loc, cScratch, ValueRange{tid, i});
+    auto loop = scf::ForOp::create(b, loc, c(0), c(16), c(1), init);
+    OpBuilder middle = b;
+    b.setInsertionPointToStart(loop.getBody());
+    Value k = loop.getInductionVar();
+    Value aThread =
+        add(groupBase, add(mulc(divc(row, 16), 32),
+                           add(mulc(remc(row, 8), 4), divc(remc(k, 8), 2))));
+    Value aIndex = add(
+        mulc(add(divc(remc(row, 16), 8), mulc(divc(k, 8), 2)), 2), remc(k, 2));
+    Value x = arith::ExtFOp::create(
+        b, loc, f32,
+        memref::LoadOp::create(b, loc, aScratch, ValueRange{aThread, aIndex})
+            .getResult());
+    Value n = add(mma.getNStart(), col);
+    Value kb = add(mma.getKStart(), k);
+    Value chunk =
+        arith::XOrIOp::create(b, loc, divc(remc(n, 64), 8), remc(kb, 8));
+    Value y = arith::ExtFOp::create(
+        b, loc, f32,
+        memref::LoadOp::create(
+            b, loc, mma.getB(),
+            ValueRange{divc(n, 64), kb, add(mulc(chunk, 8), remc(n, 8))})
+            .getResult());
+    Value sum = arith::AddFOp::create(b, loc, loop.getRegionIterArgs()[0],
+                                      arith::MulFOp::create(b, loc, x, y));
+    scf::YieldOp::create(b, loc, sum);
+    b = middle;
+    b.setInsertionPointAfter(loop);
+    memref::StoreOp::create(b, loc, loop.getResult(0), dScratch,
+                            ValueRange{tid, i});
+    b = outer;
+    b.setInsertionPointAfter(elements);
+    gpu::BarrierOp::create(b, loc);
+    SmallVector<Value> d;
+    for (int64_t i = 0; i < count; ++i)
+      d.push_back(
+          memref::LoadOp::create(b, loc, dScratch, ValueRange{tid, c(i)}));
+    mma.getResult().replaceAllUsesWith(
+        vector::FromElementsOp::create(b, loc, accType, d).getResult());
+    mma.erase();
+  }
+  return success();
+}
+
 /// Rewrites every warp-level `nvgpu.ldmatrix` (b16 elements) into per-thread
 /// code the stretches of emulateThreads can run: each lane stores the
 /// indices it points ldmatrix at in a scratch row of its own; after a
@@ -265,7 +396,8 @@ LogicalResult emulateLdMatrix(func::FuncOp func, gpu::ThreadIdOp threadId,
 LogicalResult emulateAsyncCopies(func::FuncOp func) {
   SmallVector<Operation *> toErase;
   WalkResult result = func.walk([&](Operation *op) {
-    if (isa<NVVM::CpAsyncCommitGroupOp, NVVM::CpAsyncWaitGroupOp>(op)) {
+    if (isa<NVVM::CpAsyncCommitGroupOp, NVVM::CpAsyncWaitGroupOp,
+            NVVM::FenceProxyOp>(op)) {
       toErase.push_back(op);
       return WalkResult::advance();
     }
@@ -344,7 +476,8 @@ LogicalResult emulateThreads(func::FuncOp func, gpu::ThreadIdOp threadId,
 
   if (failed(emulateAsyncCopies(func)) ||
       failed(emulateLdMatrix(func, threadId, threads)) ||
-      failed(emulateMmaSync(func, threadId, threads)))
+      failed(emulateMmaSync(func, threadId, threads)) ||
+      failed(emulateWarpgroupMma(func, threadId, threads)))
     return failure();
 
   Value zero, one, count;

@@ -16,15 +16,25 @@
 // explicitly. This pass writes that op for every bf16 `nvgpu.mma.sync`, so the
 // upstream conversion only ever sees the f16 ones it handles.
 //
+// MLIR 22's `nvvm.wgmma.mma_async` takes A only as a shared-memory
+// descriptor, and `nvvm.inline_ptx` cannot return read-write operands, so
+// `mirage.warpgroup_mma` (A from registers) becomes `llvm.inline_asm`.
+//
 //===----------------------------------------------------------------------===//
 
 #include "Mirage/Conversion/Passes.h"
 
+#include "Mirage/Conversion/MirageToGPU/MatrixDescriptor.h"
+#include "Mirage/Dialect/Mirage/IR/MirageOps.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/PatternMatch.h"
+#include "llvm/Support/FormatVariadic.h"
 
 #define DEBUG_TYPE "mirage-legalize-mma-for-nvvm"
 
@@ -82,6 +92,108 @@ void lowerBf16MmaSync(RewriterBase &rewriter, nvgpu::MmaSyncOp op) {
   rewriter.replaceOpWithNewOp<vector::FromElementsOp>(op, cType, d);
 }
 
+/// Replaces a `mirage.warpgroup_mma` by one `llvm.inline_asm` holding
+///   wgmma.fence; wgmma.mma_async (A from registers, B through its
+///   descriptor); wgmma.commit_group; wgmma.wait_group 0
+/// so that the accumulators are complete when the statement ends and LLVM
+/// cannot move their uses, or the A registers' definitions, across the
+/// asynchronous part (PTX ISA, wgmma: registers an in-flight wgmma reads or
+/// writes must not be accessed before wgmma.wait_group). The B descriptor
+/// is MatrixDescriptor's, its start address the shared-window address of
+/// the tile (the ptrtoint of its workgroup pointer) plus the offset of
+/// (kStart, nStart).
+void lowerWarpgroupMma(RewriterBase &rewriter, WarpgroupMmaOp op) {
+  rewriter.setInsertionPoint(op);
+  Location loc = op.getLoc();
+  Type i32 = rewriter.getI32Type(), i64 = rewriter.getI64Type();
+  auto i64Constant = [&](uint64_t v) {
+    return arith::ConstantOp::create(rewriter, loc, i64,
+                                     rewriter.getI64IntegerAttr(v))
+        .getResult();
+  };
+  auto toI64 = [&](Value index) {
+    return arith::IndexCastUIOp::create(rewriter, loc, i64, index).getResult();
+  };
+  MemRefType bType = op.getB().getType();
+  int64_t rows = bType.getDimSize(1);
+  // Start: base + nStart / 64 · K · 128 + kStart · 128 (MatrixDescriptor.h;
+  // nStart is a multiple of 64, kStart of 8, so no chunk is permuted).
+  Value base = toI64(
+      memref::ExtractAlignedPointerAsIndexOp::create(rewriter, loc, op.getB()));
+  Value offset = arith::AddIOp::create(
+      rewriter, loc,
+      arith::MulIOp::create(
+          rewriter, loc,
+          arith::DivUIOp::create(rewriter, loc, toI64(op.getNStart()),
+                                 i64Constant(kSwizzleBlockColumns)),
+          i64Constant(rows * kSwizzleRowBytes)),
+      arith::MulIOp::create(rewriter, loc, toI64(op.getKStart()),
+                            i64Constant(kSwizzleRowBytes)));
+  Value start = arith::AddIOp::create(rewriter, loc, base, offset);
+  // The start field: (start mod 2^18) >> 4; the other fields are constant.
+  Value startField = arith::ShRUIOp::create(
+      rewriter, loc,
+      arith::AndIOp::create(rewriter, loc, start, i64Constant(0x3FFFF)),
+      i64Constant(4));
+  MatrixDescriptor fields = getSwizzledMnMajorDescriptor(0, rows, 0, 0);
+  Value descriptor = arith::OrIOp::create(rewriter, loc, startField,
+                                          i64Constant(fields.encode()));
+
+  // A: four registers of two elements (the first in the low half).
+  SmallVector<Value> operands;
+  for (int64_t r = 0; r < 4; ++r)
+    operands.push_back(LLVM::BitcastOp::create(
+        rewriter, loc, i32,
+        vector::ExtractOp::create(rewriter, loc, op.getA(), r)));
+  operands.push_back(descriptor);
+  VectorType accType = op.getAcc().getType();
+  int64_t count = accType.getNumElements();
+  for (int64_t i = 0; i < count; ++i)
+    operands.push_back(vector::ExtractOp::create(rewriter, loc, op.getAcc(),
+                                                 ArrayRef<int64_t>{i}));
+
+  // $0 .. $count-1: D (tied to the C operands after A and the descriptor);
+  // A in $count .. $count+3, the descriptor in $count+4. Scale-d 1 (D = A·B
+  // + D), A and B not negated, B transposed (MN-major: imm-trans-b 1).
+  std::string d, constraints;
+  llvm::raw_string_ostream ds(d), cs(constraints);
+  for (int64_t i = 0; i < count; ++i) {
+    ds << (i ? ", " : "") << "$" << i;
+    cs << "=f,";
+  }
+  cs << "r,r,r,r,l";
+  for (int64_t i = 0; i < count; ++i)
+    cs << "," << i;
+  StringRef element =
+      cast<VectorType>(op.getA().getType()).getElementType().isBF16() ? "bf16"
+                                                                      : "f16";
+  std::string asmString =
+      llvm::formatv("wgmma.fence.sync.aligned;\n"
+                    "wgmma.mma_async.sync.aligned.m64n{0}k16.f32.{1}.{1} "
+                    "{{{2}}, {{${3}, ${4}, ${5}, ${6}}, ${7}, 1, 1, 1, 1;\n"
+                    "wgmma.commit_group.sync.aligned;\n"
+                    "wgmma.wait_group.sync.aligned 0;",
+                    op.getNumColumns(), element, d, count, count + 1, count + 2,
+                    count + 3, count + 4)
+          .str();
+  auto resultType = LLVM::LLVMStructType::getLiteral(
+      rewriter.getContext(), SmallVector<Type>(count, rewriter.getF32Type()));
+  MLIRContext *context = rewriter.getContext();
+  auto inlineAsm = LLVM::InlineAsmOp::create(
+      rewriter, loc, resultType, operands, rewriter.getStringAttr(asmString),
+      rewriter.getStringAttr(constraints),
+      /*has_side_effects=*/rewriter.getUnitAttr(),
+      /*is_align_stack=*/UnitAttr(),
+      LLVM::TailCallKindAttr::get(context, LLVM::TailCallKind::None),
+      LLVM::AsmDialectAttr::get(context, LLVM::AsmDialect::AD_ATT),
+      /*operand_attrs=*/ArrayAttr());
+  SmallVector<Value> results;
+  for (int64_t i = 0; i < count; ++i)
+    results.push_back(
+        LLVM::ExtractValueOp::create(rewriter, loc, inlineAsm.getRes(), i));
+  rewriter.replaceOpWithNewOp<vector::FromElementsOp>(op, accType, results);
+}
+
 struct MirageLegalizeMmaForNVVMPass
     : mirage::impl::MirageLegalizeMmaForNVVMBase<MirageLegalizeMmaForNVVMPass> {
   void runOnOperation() override {
@@ -104,6 +216,10 @@ struct MirageLegalizeMmaForNVVMPass
     IRRewriter rewriter(&getContext());
     for (nvgpu::MmaSyncOp op : bf16Ops)
       lowerBf16MmaSync(rewriter, op);
+    SmallVector<WarpgroupMmaOp> warpgroupOps;
+    getOperation().walk([&](WarpgroupMmaOp op) { warpgroupOps.push_back(op); });
+    for (WarpgroupMmaOp op : warpgroupOps)
+      lowerWarpgroupMma(rewriter, op);
   }
 };
 } // namespace

@@ -27,6 +27,10 @@
 
 #include "TileOps.h"
 
+#include "Mirage/Conversion/MirageToGPU/MatrixDescriptor.h"
+#include "Mirage/Dialect/Mirage/IR/MirageOps.h"
+#include "Mirage/Target/GpuTarget.h"
+
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
@@ -56,6 +60,9 @@ using namespace mlir::mirage;
 
 namespace {
 
+/// Accumulator tiles per warp a warpgroup MMA feeding an epilogue computes
+/// at a time (4 f32 registers each).
+constexpr int64_t kWarpgroupEpilogueTiles = 8;
 /// 128-bit accesses: the widest a thread can load or store at once.
 constexpr int64_t kVectorBytes = 16;
 /// Thread steps over private arrays are unrolled up to this many, so that
@@ -69,6 +76,16 @@ constexpr int64_t kMaxPrefetchSteps = 8;
 /// would exceed this many 32-bit registers (of 255; the rest is for
 /// operands, addresses and the compiler). A heuristic, to be tuned on a GPU.
 constexpr int64_t kMaxRegistersWithPrefetch = 96;
+
+/// `fence.proxy.async.shared::cta`: orders the thread's shared-memory
+/// accesses through the generic proxy before later async-proxy ones (the
+/// tensor cores' wgmma reads).
+void createAsyncProxyFence(OpBuilder &b, Location loc) {
+  MLIRContext *context = b.getContext();
+  NVVM::FenceProxyOp::create(
+      b, loc, NVVM::ProxyKindAttr::get(context, NVVM::ProxyKind::async_shared),
+      NVVM::SharedSpaceAttr::get(context, NVVM::SharedSpace::shared_cta));
+}
 
 int64_t product(ArrayRef<int64_t> v) {
   int64_t p = 1;
@@ -165,9 +182,18 @@ std::optional<SmallVector<int64_t>> getOwnedMapping(linalg::LinalgOp op,
 /// 2q and 2q + 1 with g = l / 4, q = l mod 4 (PTX ISA, "Matrix Fragments for
 /// mma.m16n8k16 with floating point type", accumulator layout). Element e of
 /// tile s is per-thread element 4s + e.
+///
+/// With `warpgroup` (warpgroup MMA, mirage.warpgroup_mma), the rows come in
+/// 64-row blocks, each computed by one warpgroup of four warps, warp w
+/// holding its row tile w mod 4 (PTX ISA, wgmma .m64nNk16 accumulator
+/// fragments: the mma.m16n8 layout per warp and 8-column block): warpgroup
+/// G of the block's warpgroups owns blocks G·B ... G·B + B − 1 (row-major
+/// over batch and M/64), and a warp's tile s is column tile s mod (N/8) of
+/// block s / (N/8) of its warpgroup's, in its row tile.
 struct MmaLayout {
   SmallVector<int64_t> shape; // [batch..., M, N]
   int64_t tilesPerWarp;
+  bool warpgroup = false;
   int64_t batch() const { return product(ArrayRef(shape).drop_back(2)); }
   int64_t rowTiles() const { return shape[shape.size() - 2] / 16; }
   int64_t colTiles() const { return shape.back() / 8; }
@@ -194,9 +220,10 @@ struct MmaMatmul {
 class ThreadMapper {
 public:
   ThreadMapper(gpu::GPUFuncOp func, int64_t threads, bool tensorCores,
-               bool ldMatrix, bool prefetch)
+               bool ldMatrix, bool prefetch, bool warpgroupMma)
       : func(func), threads(threads), tensorCores(tensorCores),
-        ldMatrix(ldMatrix), prefetch(prefetch) {}
+        ldMatrix(ldMatrix), prefetch(prefetch),
+        warpgroupMma(warpgroupMma && tensorCores && threads % 128 == 0) {}
 
   LogicalResult run();
 
@@ -216,6 +243,8 @@ private:
   /// The fill and epilogue `op` can be fused with, if any.
   std::optional<std::pair<linalg::FillOp, linalg::LinalgOp>>
   getFusableNeighbours(linalg::LinalgOp op);
+  /// Whether `copy` moves 16 bytes per thread and step (lowerVectorCopy).
+  bool isVectorCopy(linalg::CopyOp copy);
   bool lowerVectorCopy(linalg::CopyOp copy);
   /// A copy from device memory in a for-loop whose next iteration's tile can
   /// be loaded ahead: the loop, and the source view at an induction value.
@@ -227,6 +256,23 @@ private:
   // Tensor cores.
   std::optional<MmaMatmul> matchMmaMatmul(linalg::LinalgOp op);
   void assignMmaLayouts(ArrayRef<linalg::LinalgOp> ops);
+  // Warpgroup MMA.
+  /// The shared-memory view of `mma`'s B if warpgroup MMA can run `op`
+  /// with B in the swizzled layout (shapes, alignment), else null.
+  memref::ViewOp getWarpgroupMmaOperand(linalg::LinalgOp op,
+                                        const MmaMatmul &mma);
+  /// Collects the views whose tiles can be kept swizzled: B operands of
+  /// warpgroup-MMA candidates that the conversion marked `mirage.swizzled`
+  /// and that, with every marked view of the same bytes, only vectorised
+  /// copies write and only such matmuls read.
+  void findSwizzledViews(ArrayRef<linalg::LinalgOp> ops);
+  /// The [N/64, K, 64] view of swizzled tile `view` that
+  /// mirage.warpgroup_mma and the copies index.
+  Value getBlockedView(memref::ViewOp view);
+  /// The indices in getBlockedView of element `idx` (of the [1..., K, N]
+  /// view) for the 16-byte chunk that starts there.
+  SmallVector<Value> getSwizzledIndices(OpBuilder &b, Location loc,
+                                        ValueRange idx);
   /// Applies a fused epilogue to the reduction's `result` at per-thread
   /// element `step`.
   using EpilogueFn =
@@ -257,6 +303,11 @@ private:
   bool tensorCores;
   bool ldMatrix;
   bool prefetch;
+  bool warpgroupMma;
+  /// memref.view ops whose tiles are kept in the 128-byte-swizzled layout,
+  /// and their blocked views.
+  llvm::DenseSet<Operation *> swizzledViews;
+  llvm::DenseMap<Operation *, Value> blockedViews;
   /// 32-bit registers that prefetched chunks take so far.
   int64_t stagedRegisters = 0;
   Value tid;
@@ -387,7 +438,7 @@ FailureOr<Value> ThreadMapper::applyExpr(OpBuilder &b, Location loc,
   return failure();
 }
 
-bool ThreadMapper::lowerVectorCopy(linalg::CopyOp copy) {
+bool ThreadMapper::isVectorCopy(linalg::CopyOp copy) {
   Value src = copy.getInputs()[0], dst = copy.getOutputs()[0];
   auto srcType = cast<MemRefType>(src.getType());
   auto dstType = cast<MemRefType>(dst.getType());
@@ -397,8 +448,7 @@ bool ThreadMapper::lowerVectorCopy(linalg::CopyOp copy) {
     return false;
   Type element = srcType.getElementType();
   int64_t width = kVectorBytes / (element.getIntOrFloatBitWidth() / 8);
-  ArrayRef<int64_t> shape = srcType.getShape();
-  if (shape.back() % width != 0)
+  if (srcType.getShape().back() % width != 0)
     return false;
   // Rows start 16-byte aligned: inner stride 1 and outer strides multiples
   // of the vector width (offsets along the inner dim are multiples of the
@@ -413,7 +463,35 @@ bool ThreadMapper::lowerVectorCopy(linalg::CopyOp copy) {
       if (ShapedType::isDynamic(s) || s % width != 0)
         return false;
   }
+  return true;
+}
+
+bool ThreadMapper::lowerVectorCopy(linalg::CopyOp copy) {
+  if (!isVectorCopy(copy))
+    return false;
+  Value src = copy.getInputs()[0], dst = copy.getOutputs()[0];
+  auto srcType = cast<MemRefType>(src.getType());
+  Type element = srcType.getElementType();
+  int64_t width = kVectorBytes / (element.getIntOrFloatBitWidth() / 8);
+  ArrayRef<int64_t> shape = srcType.getShape();
   Location loc = copy.getLoc();
+  // A tile kept swizzled for warpgroup MMA: each 16-byte chunk goes to its
+  // place in the blocked, swizzled layout, and each thread ends its writes
+  // with a proxy fence, since the tensor cores read the tile through the
+  // async proxy (PTX ISA, "Memory Consistency Model", proxies; the barrier
+  // before the read follows).
+  auto dstView = dst.getDefiningOp<memref::ViewOp>();
+  bool swizzled = dstView && swizzledViews.contains(dstView);
+  Value dstBuffer = swizzled ? getBlockedView(dstView) : dst;
+  auto dstIndices = [&](OpBuilder &b, ValueRange idx) -> SmallVector<Value> {
+    if (swizzled)
+      return getSwizzledIndices(b, loc, idx);
+    return SmallVector<Value>(idx);
+  };
+  auto fenceProxy = [&](OpBuilder &b) {
+    if (swizzled)
+      createAsyncProxyFence(b, loc);
+  };
   SmallVector<int64_t> chunks(shape.begin(), shape.end());
   chunks.back() /= width;
   int64_t n = product(chunks);
@@ -473,7 +551,8 @@ bool ThreadMapper::lowerVectorCopy(linalg::CopyOp copy) {
     forEachChunk(b, /*unroll=*/false,
                  [&](OpBuilder &nb, ValueRange idx, Value) {
                    nvgpu::DeviceAsyncCopyOp::create(
-                       nb, loc, dst, idx, src, idx, nb.getIndexAttr(width),
+                       nb, loc, dstBuffer, dstIndices(nb, idx), src, idx,
+                       nb.getIndexAttr(width),
                        /*srcElements=*/Value(), nb.getUnitAttr());
                  });
     NVVM::CpAsyncCommitGroupOp::create(b, loc);
@@ -504,10 +583,12 @@ bool ThreadMapper::lowerVectorCopy(linalg::CopyOp copy) {
     // This iteration's tile from registers into shared memory, then the
     // next one's into registers.
     OpBuilder b(copy);
-    forEachChunk(
-        b, /*unroll=*/true, [&](OpBuilder &nb, ValueRange idx, Value step) {
-          store(nb, memref::LoadOp::create(nb, loc, stage, step), dst, idx);
-        });
+    forEachChunk(b, /*unroll=*/true,
+                 [&](OpBuilder &nb, ValueRange idx, Value step) {
+                   store(nb, memref::LoadOp::create(nb, loc, stage, step),
+                         dstBuffer, dstIndices(nb, idx));
+                 });
+    fenceProxy(b);
     Value next = arith::AddIOp::create(b, loc, prefetch->loop.getInductionVar(),
                                        prefetch->loop.getStep());
     Value more = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, next,
@@ -521,8 +602,9 @@ bool ThreadMapper::lowerVectorCopy(linalg::CopyOp copy) {
 
   OpBuilder b(copy);
   forEachChunk(b, /*unroll=*/false, [&](OpBuilder &nb, ValueRange idx, Value) {
-    store(nb, load(nb, src, idx), dst, idx);
+    store(nb, load(nb, src, idx), dstBuffer, dstIndices(nb, idx));
   });
+  fenceProxy(b);
   copy.erase();
   return true;
 }
@@ -1127,6 +1209,145 @@ std::optional<MmaMatmul> ThreadMapper::matchMmaMatmul(linalg::LinalgOp op) {
   return mma;
 }
 
+/// The byte offsets a view of dynamic shared memory may start at: its
+/// constant shift, or both constants a double buffer selects between;
+/// empty when unknown.
+static SmallVector<int64_t, 2> getPossibleShifts(memref::ViewOp view) {
+  Value shift = view.getByteShift();
+  SmallVector<Value, 2> candidates = {shift};
+  if (auto select = shift.getDefiningOp<arith::SelectOp>())
+    candidates = {select.getTrueValue(), select.getFalseValue()};
+  SmallVector<int64_t, 2> shifts;
+  for (Value v : candidates) {
+    std::optional<int64_t> c = getConstantIntValue(v);
+    if (!c)
+      return {};
+    shifts.push_back(*c);
+  }
+  return shifts;
+}
+
+/// Whether every place `view` may start at is 1024-byte aligned: where
+/// the 128-byte swizzle pattern starts (MatrixDescriptor.h).
+static bool isSwizzleAligned(memref::ViewOp view) {
+  SmallVector<int64_t, 2> shifts = getPossibleShifts(view);
+  return !shifts.empty() && llvm::all_of(shifts, [](int64_t shift) {
+    return shift % (8 * kSwizzleRowBytes) == 0;
+  });
+}
+
+memref::ViewOp ThreadMapper::getWarpgroupMmaOperand(linalg::LinalgOp op,
+                                                    const MmaMatmul &mma) {
+  if (!warpgroupMma)
+    return nullptr;
+  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+  int64_t batch = 1;
+  for (unsigned d = 0; d < op.getNumLoops(); ++d)
+    if (d != mma.m && d != mma.n && d != mma.k)
+      batch *= ranges[d];
+  // Whole 64-row blocks, split evenly over the warpgroups.
+  int64_t blocks = batch * ranges[mma.m] / 64;
+  if (ranges[mma.m] % 64 != 0 || ranges[mma.n] % kSwizzleBlockColumns != 0 ||
+      blocks % (threads / 128) != 0)
+    return nullptr;
+  // B: a whole, unpadded [1..., K, N] view, 1024-byte aligned.
+  auto view = mma.b->get().getDefiningOp<memref::ViewOp>();
+  if (!view)
+    return nullptr;
+  MemRefType type = view.getType();
+  if (!type.getLayout().isIdentity() || type.getElementTypeBitWidth() != 16)
+    return nullptr;
+  for (int64_t d : type.getShape().drop_back(2))
+    if (d != 1)
+      return nullptr;
+  if (!isSwizzleAligned(view))
+    return nullptr;
+  return view;
+}
+
+void ThreadMapper::findSwizzledViews(ArrayRef<linalg::LinalgOp> ops) {
+  if (!warpgroupMma)
+    return;
+  // B views of candidates, and the candidates reading each.
+  llvm::DenseSet<Operation *> candidates;
+  llvm::DenseSet<std::pair<Operation *, Operation *>> readers; // (op, view)
+  for (linalg::LinalgOp op : ops)
+    if (std::optional<MmaMatmul> mma = matchMmaMatmul(op))
+      if (memref::ViewOp view = getWarpgroupMmaOperand(op, *mma)) {
+        candidates.insert(view);
+        readers.insert({op, view});
+      }
+  SmallVector<memref::ViewOp> views;
+  func.walk([&](memref::ViewOp view) { views.push_back(view); });
+  for (Operation *candidate : candidates) {
+    auto view = cast<memref::ViewOp>(candidate);
+    if (!view->hasAttr(tile::kSwizzledAttrName))
+      continue;
+    auto [begin, end] = getByteRange(view);
+    // The tile's views (its slots, before and in the for-loop): those the
+    // conversion marked for the swizzled layout over the same bytes.
+    bool eligible = true;
+    SmallVector<Operation *> family;
+    for (memref::ViewOp other : views) {
+      auto [otherBegin, otherEnd] = getByteRange(other);
+      if (!other->hasAttr(tile::kSwizzledAttrName) ||
+          other.getSource() != view.getSource() || otherBegin >= end ||
+          begin >= otherEnd)
+        continue;
+      if (other.getType() != view.getType() || !isSwizzleAligned(other)) {
+        eligible = false;
+        break;
+      }
+      family.push_back(other);
+      for (OpOperand &use : other->getUses()) {
+        auto copy = dyn_cast<linalg::CopyOp>(use.getOwner());
+        if (copy && copy.getOutputs()[0] == other.getResult() &&
+            !isWorkgroup(copy.getInputs()[0]) && isVectorCopy(copy))
+          continue;
+        if (readers.contains({use.getOwner(), other}))
+          continue;
+        eligible = false;
+      }
+    }
+    if (eligible)
+      swizzledViews.insert(family.begin(), family.end());
+  }
+}
+
+Value ThreadMapper::getBlockedView(memref::ViewOp view) {
+  Value &blocked = blockedViews[view];
+  if (blocked)
+    return blocked;
+  ArrayRef<int64_t> shape = view.getType().getShape();
+  int64_t rows = shape[shape.size() - 2], columns = shape.back();
+  OpBuilder b(view->getContext());
+  b.setInsertionPointAfter(view);
+  auto type = MemRefType::get(
+      {columns / kSwizzleBlockColumns, rows, kSwizzleBlockColumns},
+      view.getType().getElementType(), MemRefLayoutAttrInterface(),
+      view.getType().getMemorySpace());
+  blocked = memref::ViewOp::create(b, view.getLoc(), type, view.getSource(),
+                                   view.getByteShift(), ValueRange());
+  return blocked;
+}
+
+SmallVector<Value> ThreadMapper::getSwizzledIndices(OpBuilder &b, Location loc,
+                                                    ValueRange idx) {
+  // Element (k, n) at [n / 64, k, ((n mod 64) / 8 XOR k mod 8) · 8 +
+  // n mod 8] (MatrixDescriptor.h); chunks start at n mod 8 = 0.
+  Value k = idx[idx.size() - 2], n = idx.back();
+  Value blockColumns = constant(b, kSwizzleBlockColumns);
+  Value eight = constant(b, 8);
+  Value chunk = arith::DivUIOp::create(
+      b, loc, arith::RemUIOp::create(b, loc, n, blockColumns), eight);
+  Value swizzled = arith::XOrIOp::create(
+      b, loc, chunk, arith::RemUIOp::create(b, loc, k, eight));
+  return {arith::DivUIOp::create(b, loc, n, blockColumns), k,
+          arith::AddIOp::create(b, loc,
+                                arith::MulIOp::create(b, loc, swizzled, eight),
+                                arith::RemUIOp::create(b, loc, n, eight))};
+}
+
 void ThreadMapper::assignMmaLayouts(ArrayRef<linalg::LinalgOp> ops) {
   if (threads % 32 != 0)
     return;
@@ -1166,6 +1387,8 @@ void ThreadMapper::assignMmaLayouts(ArrayRef<linalg::LinalgOp> ops) {
     layout.shape = privates[buffer].shape;
     int64_t tiles = layout.batch() * layout.rowTiles() * layout.colTiles();
     layout.tilesPerWarp = tiles / warps;
+    auto bView = mma->b->get().getDefiningOp<memref::ViewOp>();
+    layout.warpgroup = bView && swizzledViews.contains(bView);
     // An accumulator kept across ops must fit in registers; one that only
     // feeds an epilogue is produced chunk by chunk (lowerMma).
     bool fitsRegisters = 4 * layout.tilesPerWarp <= kMaxUnrolledSteps;
@@ -1176,6 +1399,8 @@ void ThreadMapper::assignMmaLayouts(ArrayRef<linalg::LinalgOp> ops) {
     auto [it, inserted] = candidates.try_emplace(out, layout);
     if (!inserted && it->second.shape != layout.shape)
       rejected.insert(out);
+    // Warpgroup MMA only where every matmul into the class can use it.
+    it->second.warpgroup &= layout.warpgroup;
   }
   for (auto &[value, buffer] : privates) {
     Value leader = classes.getLeaderValue(value);
@@ -1193,11 +1418,82 @@ void ThreadMapper::assignMmaLayouts(ArrayRef<linalg::LinalgOp> ops) {
     if (it != candidates.end() && !rejected.contains(leader))
       buffer.mma = it->second;
   }
+  // A swizzled tile must only be read by warpgroup MMA: where a matmul
+  // reading one did not get a warpgroup layout, its views go back to the
+  // plain layout, and so do the layouts of the other matmuls reading them
+  // (until nothing changes).
+  for (bool changed = true; changed;) {
+    changed = false;
+    for (linalg::LinalgOp op : ops) {
+      std::optional<MmaMatmul> mma = matchMmaMatmul(op);
+      if (!mma)
+        continue;
+      auto bView = mma->b->get().getDefiningOp<memref::ViewOp>();
+      if (!bView || !swizzledViews.contains(bView))
+        continue;
+      auto out = privates.find(op.getDpsInitOperand(0)->get());
+      if (out != privates.end() && out->second.mma &&
+          out->second.mma->warpgroup)
+        continue;
+      // Every view of the same bytes and type leaves the swizzled set.
+      auto [begin, end] = getByteRange(bView);
+      SmallVector<Operation *> family;
+      for (Operation *view : swizzledViews) {
+        auto [otherBegin, otherEnd] = getByteRange(cast<memref::ViewOp>(view));
+        if (otherBegin < end && begin < otherEnd &&
+            cast<memref::ViewOp>(view).getType() == bView.getType())
+          family.push_back(view);
+      }
+      for (Operation *view : family)
+        swizzledViews.erase(view);
+      changed = true;
+    }
+    // Layouts of matmuls whose B is no longer swizzled: plain mma.sync,
+    // for their whole class.
+    for (linalg::LinalgOp op : ops) {
+      std::optional<MmaMatmul> mma = matchMmaMatmul(op);
+      if (!mma)
+        continue;
+      auto out = privates.find(op.getDpsInitOperand(0)->get());
+      if (out == privates.end() || !out->second.mma ||
+          !out->second.mma->warpgroup)
+        continue;
+      auto bView = mma->b->get().getDefiningOp<memref::ViewOp>();
+      if (bView && swizzledViews.contains(bView))
+        continue;
+      Value leader = classes.getLeaderValue(out->first);
+      for (auto &[value, buffer] : privates)
+        if (classes.getLeaderValue(value) == leader && buffer.mma)
+          buffer.mma->warpgroup = false;
+      changed = true;
+    }
+  }
 }
 
 std::array<Value, 3> ThreadMapper::mmaTile(OpBuilder &b, Location loc, Value s,
                                            const MmaLayout &layout) {
   Value warp = arith::DivUIOp::create(b, loc, tid, constant(b, 32));
+  if (layout.warpgroup) {
+    // Block G·B + s / (N/8) of warpgroup G, column tile s mod (N/8), row
+    // tile w mod 4 of the block.
+    int64_t blockRows = layout.rowTiles() / 4;
+    int64_t perGroup =
+        layout.batch() * blockRows / (threads / 128); // blocks per warpgroup
+    Value group = arith::DivUIOp::create(b, loc, warp, constant(b, 4));
+    Value colTiles = constant(b, layout.colTiles());
+    Value block = arith::AddIOp::create(
+        b, loc, arith::MulIOp::create(b, loc, group, constant(b, perGroup)),
+        arith::DivUIOp::create(b, loc, s, colTiles));
+    Value rowTile = arith::AddIOp::create(
+        b, loc,
+        arith::MulIOp::create(
+            b, loc,
+            arith::RemUIOp::create(b, loc, block, constant(b, blockRows)),
+            constant(b, 4)),
+        arith::RemUIOp::create(b, loc, warp, constant(b, 4)));
+    return {arith::DivUIOp::create(b, loc, block, constant(b, blockRows)),
+            rowTile, arith::RemUIOp::create(b, loc, s, colTiles)};
+  }
   Value linear = arith::AddIOp::create(
       b, loc,
       arith::MulIOp::create(b, loc, warp, constant(b, layout.tilesPerWarp)), s);
@@ -1247,6 +1543,14 @@ LogicalResult ThreadMapper::lowerMma(linalg::LinalgOp op, const MmaMatmul &mma,
   if (epilogue)
     while (4 * chunk > kMaxUnrolledSteps || tilesPerWarp % chunk != 0)
       --chunk;
+  // Warpgroup MMA: chunks of whole 8-tile (64-column) groups that are
+  // whole rows of tiles or lie in one (8 always qualifies: the column
+  // tiles and the tiles per warp are multiples of 8).
+  if (layout.warpgroup)
+    while (tilesPerWarp % chunk != 0 || chunk % 8 != 0 ||
+           (epilogue && chunk > kWarpgroupEpilogueTiles) ||
+           (chunk % colTiles != 0 && colTiles % chunk != 0))
+      --chunk;
   // Fragments shared by tiles of a chunk are loaded once per k-step: A's
   // by tiles in one row of tiles, B's by tiles in one column (of one
   // batch). Tile j of a chunk is the warp's tile c·chunk + j.
@@ -1289,8 +1593,13 @@ LogicalResult ThreadMapper::lowerMma(linalg::LinalgOp op, const MmaMatmul &mma,
   entry.setInsertionPointAfter(tid.getDefiningOp());
   Value aFragments = memref::AllocaOp::create(
       entry, loc, MemRefType::get({numA * 8}, mma.elementType));
-  Value bFragments = memref::AllocaOp::create(
-      entry, loc, MemRefType::get({numB * 4}, mma.elementType));
+  // (Warpgroup MMA reads B from shared memory itself.)
+  Value bFragments =
+      layout.warpgroup
+          ? Value()
+          : memref::AllocaOp::create(
+                entry, loc, MemRefType::get({numB * 4}, mma.elementType))
+                .getResult();
   Value acc = epilogue ? memref::AllocaOp::create(
                              entry, loc,
                              MemRefType::get({4 * chunk}, entry.getF32Type()))
@@ -1473,7 +1782,8 @@ LogicalResult ThreadMapper::lowerMma(linalg::LinalgOp op, const MmaMatmul &mma,
     // B fragment (16x8): b0, b1 hold rows 2q, 2q+1 (+8 for b1) of column
     // g: the two 8x8 matrices at rows 0-7 and 8-15 of the [K, N] tile,
     // read transposed: ldmatrix.x4.trans loads those of two column tiles.
-    if (failed(loadFragments(
+    if (!layout.warpgroup &&
+        failed(loadFragments(
             mma.b, mma.k, mma.n, numB, bKey, 4,
             [&](ArrayRef<Value> tile, int64_t i) -> std::pair<Value, Value> {
               int64_t reg = i / 2, half = i % 2;
@@ -1495,7 +1805,29 @@ LogicalResult ThreadMapper::lowerMma(linalg::LinalgOp op, const MmaMatmul &mma,
       return vector::FromElementsOp::create(lb, loc, type, elements)
           .getResult();
     };
-    for (int64_t j = 0; j < chunk; ++j) {
+    if (layout.warpgroup) {
+      // One warpgroup MMA per row of tiles of the chunk (tiles j0 .. j0 +
+      // L − 1, 8·L columns from the first one's): its accumulator elements
+      // 4j + e are the tiles' c_e in order (MmaLayout).
+      Value blocked =
+          getBlockedView(mma.b->get().getDefiningOp<memref::ViewOp>());
+      int64_t rowLength = std::min(chunk, colTiles);
+      auto accType = VectorType::get({4 * rowLength}, entry.getF32Type());
+      for (int64_t j0 = 0; j0 < chunk; j0 += rowLength) {
+        Value a = gather(aFragments, aKey(j0) * 8, 8, aType);
+        Value c = gather(acc, base + j0 * 4, 4 * rowLength, accType);
+        Value n0 =
+            mul(mmaTile(lb, loc, constant(lb, first + j0), layout)[2], 8);
+        Value d =
+            WarpgroupMmaOp::create(lb, loc, accType, a, blocked, k0, n0, c);
+        for (int64_t e = 0; e < 4 * rowLength; ++e)
+          memref::StoreOp::create(
+              lb, loc,
+              vector::ExtractOp::create(lb, loc, d, ArrayRef<int64_t>{e}), acc,
+              ValueRange{constant(lb, base + j0 * 4 + e)});
+      }
+    }
+    for (int64_t j = 0; !layout.warpgroup && j < chunk; ++j) {
       Value a = gather(aFragments, aKey(j) * 8, 8, aType);
       Value bv = gather(bFragments, bKey(j) * 4, 4, bType);
       Value c = gather(acc, base + j * 4, 4, cType);
@@ -1546,8 +1878,10 @@ LogicalResult ThreadMapper::run() {
 
   SmallVector<linalg::LinalgOp> ops;
   func.walk([&](linalg::LinalgOp op) { ops.push_back(op); });
-  if (tensorCores)
+  if (tensorCores) {
+    findSwizzledViews(ops);
     assignMmaLayouts(ops);
+  }
 
   // Double buffers: every for-loop body that issues the next iteration's
   // copies asynchronously starts by waiting for the copies the previous
@@ -1563,11 +1897,20 @@ LogicalResult ThreadMapper::run() {
     if (!loop)
       return;
     Block *body = loop.getBody();
-    if (!body->empty() && isa<NVVM::CpAsyncWaitGroupOp>(body->front()))
-      return;
     OpBuilder lb = OpBuilder::atBlockBegin(body);
-    NVVM::CpAsyncWaitGroupOp::create(lb, loc, 0);
-    gpu::BarrierOp::create(lb, loc);
+    if (body->empty() || !isa<NVVM::CpAsyncWaitGroupOp>(body->front())) {
+      NVVM::CpAsyncWaitGroupOp::create(lb, loc, 0);
+      gpu::BarrierOp::create(lb, loc);
+    }
+    // A tile kept swizzled for warpgroup MMA: cp.async writes through the
+    // generic proxy, the tensor cores read through the async proxy; each
+    // thread fences its landed copies before the barrier.
+    auto view = copy.getOutputs()[0].getDefiningOp<memref::ViewOp>();
+    if (view && swizzledViews.contains(view) &&
+        !isa<NVVM::FenceProxyOp>(body->front().getNextNode())) {
+      lb.setInsertionPointAfter(&body->front());
+      createAsyncProxyFence(lb, loc);
+    }
   });
 
   // Barriers, placed on the tile-level ops.
@@ -1636,7 +1979,8 @@ struct MirageMapTilesToThreadsPass
                          "tiles to threads");
         return signalPassFailure();
       }
-      ThreadMapper mapper(func, block[0], tensorCores, ldMatrix, prefetch);
+      ThreadMapper mapper(func, block[0], tensorCores, ldMatrix, prefetch,
+                          wgmma && getGpuTargetFor(func).hasWarpgroupMma);
       if (failed(mapper.run()))
         return signalPassFailure();
       // Without a bound, ptxas may cap registers to fit several blocks per

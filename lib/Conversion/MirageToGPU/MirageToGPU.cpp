@@ -129,6 +129,8 @@ Value KernelLowering::emitView(OpBuilder &b, unsigned index, Value shift,
   auto viewOp = memref::ViewOp::create(b, loc, type, smem, shift, ValueRange{});
   if (range)
     viewOp->setAttr(tile::kSharedBytesAttrName, range);
+  if (buffer.swizzled)
+    viewOp->setAttr(tile::kSwizzledAttrName, b.getUnitAttr());
   Value view = viewOp;
   // A padded tile is the box of its rows' leading elements.
   if (buffer.rowPadding)
@@ -614,6 +616,9 @@ LogicalResult ConvertMirageToGPUPass::convertFunction(func::FuncOp func,
   OpBuilder mb = OpBuilder::atBlockEnd(module.getBody());
   std::string moduleName = (func.getName() + "_kernels").str();
   auto kernels = gpu::GPUModuleOp::create(mb, loc, moduleName);
+  // The target travels with the kernels: the thread-level stage picks
+  // instructions by it (wgmma on sm_90a).
+  kernels->setAttr(kTargetAttrName, mb.getStringAttr(gpu.name));
   SymbolTable(module).insert(kernels);
 
   // The host function: inputs, then one argument per result.

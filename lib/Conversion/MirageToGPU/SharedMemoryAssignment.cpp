@@ -214,6 +214,32 @@ static bool mayUseTensorCores(MatmulOp matmul) {
          a.back() % 16 == 0 && b.back() % 8 == 0;
 }
 
+/// Whether `matmul` may run on warpgroup MMA at thread level with its rhs
+/// in the 128-byte-swizzled layout (mirage-map-tiles-to-threads decides;
+/// this predicts it): tensor cores apply, M is a multiple of 64, N of 64,
+/// and the rhs is one [K, N] matrix (batch dims of extent 1) that an input
+/// iterator copies in unconverted and only such matmuls read.
+static bool mayUseWarpgroupMma(MatmulOp matmul) {
+  if (!mayUseTensorCores(matmul))
+    return false;
+  auto lhs = cast<TileType>(matmul.getLhs().getType());
+  auto rhs = cast<TileType>(matmul.getRhs().getType());
+  ArrayRef<int64_t> a = lhs.getShape(), b = rhs.getShape();
+  if (a[a.size() - 2] % 64 != 0 || b.back() % 64 != 0)
+    return false;
+  for (int64_t d : b.drop_back(2))
+    if (d != 1)
+      return false;
+  auto it = matmul.getRhs().getDefiningOp<InputIteratorOp>();
+  if (!it || cast<RankedTensorType>(it.getInput().getType()).getElementType() !=
+                 rhs.getElementType())
+    return false;
+  return llvm::all_of(matmul.getRhs().getUses(), [](OpOperand &use) {
+    auto user = dyn_cast<MatmulOp>(use.getOwner());
+    return user && use.get() == user.getRhs() && user.getLhs() != user.getRhs();
+  });
+}
+
 void SharedMemoryAssignment::recordAccesses() {
   auto record = [&](Value tile, TileAccess access) {
     auto it = bufferOf.find(tile);
@@ -232,18 +258,29 @@ void SharedMemoryAssignment::recordAccesses() {
              matmul && mayUseTensorCores(matmul)) {
       // mirage-map-tiles-to-threads loads both operands' fragments with
       // ldmatrix (rows of 16-bit tiles whose inner extent is a multiple of
-      // 8 start 16-byte aligned, padded or not).
+      // 8 start 16-byte aligned, padded or not), except a warpgroup MMA's
+      // B, which the tensor cores read in the swizzled layout.
       record(matmul.getLhs(), TileAccess::LdMatrix);
+      auto rhs = bufferOf.find(matmul.getRhs());
+      if (target->hasWarpgroupMma && mayUseWarpgroupMma(matmul) &&
+          rhs != bufferOf.end() && buffers[rhs->second].shared) {
+        buffers[rhs->second].swizzled = true;
+        return;
+      }
       record(matmul.getRhs(), TileAccess::LdMatrix);
     }
   });
+  // A double buffer's slots are views of one type and layout.
+  for (DoubleBuffer &entry : doubleBuffers)
+    buffers[entry.slots[1]].swizzled = buffers[entry.slots[0]].swizzled;
 }
 
 LogicalResult SharedMemoryAssignment::placeBuffers() {
   // Rows are padded where that removes bank conflicts of the tile's
   // accesses (only tiles read by tensor cores have any).
   for (TileBuffer &buffer : buffers)
-    if (buffer.shared && buffer.shape.size() >= 2 && !buffer.accesses.empty())
+    if (buffer.shared && !buffer.swizzled && buffer.shape.size() >= 2 &&
+        !buffer.accesses.empty())
       buffer.rowPadding =
           chooseRowPadding(buffer.shape.back() * buffer.getElementBytes(),
                            buffer.accesses) /
@@ -256,9 +293,10 @@ LogicalResult SharedMemoryAssignment::placeBuffers() {
   auto place = [&] {
     SmallVector<BufferRequest> requests;
     for (const TileBuffer &buffer : buffers)
-      requests.push_back(BufferRequest{buffer.getSharedBytes(),
-                                       kSharedBufferAlignment, buffer.start,
-                                       buffer.end});
+      requests.push_back(BufferRequest{
+          buffer.getSharedBytes(),
+          buffer.swizzled ? kSwizzledBufferAlignment : kSharedBufferAlignment,
+          buffer.start, buffer.end});
     plan = planSharedMemory(requests);
     sharedMemoryBytes = plan.size;
   };

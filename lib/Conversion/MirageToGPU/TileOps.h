@@ -78,6 +78,11 @@ constexpr llvm::StringLiteral kAsyncCopyAttrName = "mirage.async_copy";
 /// On a memref.view of shared memory whose byte shift is not a constant
 /// (a double buffer's slot): the [begin, end) byte range it may cover.
 constexpr llvm::StringLiteral kSharedBytesAttrName = "mirage.shared_bytes";
+/// On each memref.view of a tile the shared-memory assignment reserved for
+/// the 128-byte-swizzled layout (a warpgroup-MMA B operand: unpadded,
+/// 1024-byte aligned); mirage-map-tiles-to-threads keeps the tile swizzled
+/// when every access to these views allows it.
+constexpr llvm::StringLiteral kSwizzledAttrName = "mirage.swizzled";
 
 } // namespace tile
 } // namespace mirage

@@ -38,6 +38,10 @@ namespace mirage {
 /// Shared-memory buffers are aligned for 128-bit vector accesses and to the
 /// start of a bank row (32 banks × 4 bytes).
 constexpr int64_t kSharedBufferAlignment = 128;
+/// Tiles in the 128-byte-swizzled layout start where the swizzle pattern
+/// does: every 8 rows of 128 bytes (PTX ISA, "Shared Memory Matrix Layout",
+/// swizzling modes).
+constexpr int64_t kSwizzledBufferAlignment = 1024;
 
 /// A buffer of the block graph.
 struct TileBuffer {
@@ -51,6 +55,10 @@ struct TileBuffer {
   int64_t rowPadding = 0;
   /// False for the second slot of a double buffer that did not fit.
   bool used = true;
+  /// A warpgroup-MMA B operand (targets with wgmma): unpadded and
+  /// 1024-byte aligned, so that the thread-level code can keep it in the
+  /// 128-byte-swizzled layout (mirage.warpgroup_mma).
+  bool swizzled = false;
 
   int64_t getElementBytes() const {
     return elementType.getIntOrFloatBitWidth() / 8;

@@ -63,9 +63,11 @@ LogicalResult MirageDialect::verifyOperationAttribute(Operation *op,
   // The tile level's double buffers (convert-mirage-to-gpu, read by
   // mirage-map-tiles-to-threads): a copy to issue asynchronously, and the
   // byte range a view at a non-constant offset may cover.
-  if (attr.getName() == "mirage.async_copy") {
+  if (attr.getName() == "mirage.async_copy" ||
+      attr.getName() == "mirage.swizzled") {
     if (!isa<UnitAttr>(attr.getValue()))
-      return op->emitError("mirage.async_copy must be a unit attribute");
+      return op->emitError()
+             << attr.getName().getValue() << " must be a unit attribute";
     return success();
   }
   if (attr.getName() == "mirage.shared_bytes") {

@@ -280,5 +280,6 @@ def Mirage_SoftmaxOp : Mirage_Op<"softmax", [Mirage_SameLevel, Pure, SameOperand
 }
 
 include "Mirage/Dialect/Mirage/IR/MirageBlockOps.td"
+include "Mirage/Dialect/Mirage/IR/MirageThreadOps.td"
 
 #endif // MIRAGE_DIALECT_MIRAGE_IR_MIRAGEOPS_TD
