@@ -20,6 +20,7 @@
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Utils/IndexingUtils.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/SymbolTable.h"
@@ -48,6 +49,76 @@ Type dropWorkgroupSpace(Type type) {
     return type;
   return MemRefType::get(memref.getShape(), memref.getElementType(),
                          memref.getLayout());
+}
+
+/// Index arithmetic at a builder's insertion point: the lane, register and
+/// element formulas of the emulations below.
+struct IndexMath {
+  OpBuilder &b;
+  Location loc;
+  Value c(int64_t v) const {
+    return arith::ConstantIndexOp::create(b, loc, v).getResult();
+  }
+  Value div(Value x, int64_t v) const {
+    return arith::DivUIOp::create(b, loc, x, c(v)).getResult();
+  }
+  Value rem(Value x, int64_t v) const {
+    return arith::RemUIOp::create(b, loc, x, c(v)).getResult();
+  }
+  Value mul(Value x, int64_t v) const {
+    return arith::MulIOp::create(b, loc, x, c(v)).getResult();
+  }
+  Value add(Value x, Value y) const {
+    return arith::AddIOp::create(b, loc, x, y).getResult();
+  }
+};
+
+/// Stores the elements of `vector` (row-major; register r, half h of a
+/// fragment is element 2r + h) in row `tid` of `scratch`.
+void spillToScratch(OpBuilder &b, Location loc, Value vector, Value scratch,
+                    Value tid) {
+  auto type = cast<VectorType>(vector.getType());
+  IndexMath m{b, loc};
+  for (int64_t i = 0, e = type.getNumElements(); i < e; ++i) {
+    SmallVector<int64_t> position =
+        delinearize(i, computeStrides(type.getShape()));
+    Value x = vector::ExtractOp::create(b, loc, vector, position);
+    memref::StoreOp::create(b, loc, x, scratch, ValueRange{tid, m.c(i)});
+  }
+}
+
+/// init + Σ_{k < 16} A(k)·B(k) in f32, A(k) and B(k) the 16-bit elements
+/// `operands` loads in the loop body for induction value k.
+Value emitDotProduct16(
+    OpBuilder &b, Location loc, Value init,
+    function_ref<std::pair<Value, Value>(OpBuilder &, Value)> operands) {
+  IndexMath m{b, loc};
+  auto loop = scf::ForOp::create(b, loc, m.c(0), m.c(16), m.c(1), init);
+  OpBuilder body = OpBuilder::atBlockBegin(loop.getBody());
+  auto [a, bk] = operands(body, loop.getInductionVar());
+  Type f32 = b.getF32Type();
+  Value x = arith::ExtFOp::create(body, loc, f32, a);
+  Value y = arith::ExtFOp::create(body, loc, f32, bk);
+  Value sum = arith::AddFOp::create(body, loc, loop.getRegionIterArgs()[0],
+                                    arith::MulFOp::create(body, loc, x, y));
+  scf::YieldOp::create(body, loc, sum);
+  return loop.getResult(0);
+}
+
+/// After a barrier (every thread has written its row of `scratch`),
+/// replaces `op`'s result of type `type` by the elements of row `tid`, and
+/// erases `op`.
+void replaceFromScratch(OpBuilder &b, Location loc, Operation *op,
+                        VectorType type, Value scratch, Value tid) {
+  IndexMath m{b, loc};
+  gpu::BarrierOp::create(b, loc);
+  SmallVector<Value> elements;
+  for (int64_t i = 0, e = type.getNumElements(); i < e; ++i)
+    elements.push_back(
+        memref::LoadOp::create(b, loc, scratch, ValueRange{tid, m.c(i)}));
+  op->getResult(0).replaceAllUsesWith(
+      vector::FromElementsOp::create(b, loc, type, elements).getResult());
+  op->erase();
 }
 
 /// Rewrites every warp-level `nvgpu.mma.sync` m16n8k16 (f16 or bf16 inputs,
@@ -97,81 +168,44 @@ LogicalResult emulateMmaSync(func::FuncOp func, gpu::ThreadIdOp threadId,
                         eb, loc, MemRefType::get({threads, 4}, element))};
     auto [aScratch, bScratch] = it->second;
     OpBuilder b(mma);
-    auto c = [&](int64_t v) {
-      return arith::ConstantIndexOp::create(b, loc, v).getResult();
-    };
+    IndexMath m{b, loc};
     Value tid = threadId.getResult();
-    // Fragments out: register r, half h is element 2r + h of the row.
-    auto spill = [&](Value vector, Value scratch, int64_t count) {
-      for (int64_t i = 0; i < count; ++i) {
-        Value x = vector::ExtractOp::create(b, loc, vector,
-                                            ArrayRef<int64_t>{i / 2, i % 2});
-        memref::StoreOp::create(b, loc, x, scratch, ValueRange{tid, c(i)});
-      }
-    };
-    spill(mma.getMatrixA(), aScratch, 8);
-    spill(mma.getMatrixB(), bScratch, 4);
-    spill(mma.getMatrixC(), cScratch, 4);
+    spillToScratch(b, loc, mma.getMatrixA(), aScratch, tid);
+    spillToScratch(b, loc, mma.getMatrixB(), bScratch, tid);
+    spillToScratch(b, loc, mma.getMatrixC(), cScratch, tid);
     gpu::BarrierOp::create(b, loc);
     // D element e of lane l: row g + 8·(e / 2), column 2q + e mod 2, with
     // g = l / 4, q = l mod 4, summed over k < 16. A(row, k) is held by lane
     // 4·(row mod 8) + (k mod 8) / 2 in register (row / 8) + 2·(k / 8),
     // half k mod 2; B(k, col) by lane 4·col + (k mod 8) / 2 in register
     // k / 8, half k mod 2.
-    auto divc = [&](Value x, int64_t v) {
-      return arith::DivUIOp::create(b, loc, x, c(v)).getResult();
-    };
-    auto remc = [&](Value x, int64_t v) {
-      return arith::RemUIOp::create(b, loc, x, c(v)).getResult();
-    };
-    auto mulc = [&](Value x, int64_t v) {
-      return arith::MulIOp::create(b, loc, x, c(v)).getResult();
-    };
-    auto add = [&](Value x, Value y) {
-      return arith::AddIOp::create(b, loc, x, y).getResult();
-    };
-    Value warpBase = mulc(divc(tid, 32), 32);
-    Value lane = remc(tid, 32);
-    Value g = divc(lane, 4), q = remc(lane, 4);
+    Value warpBase = m.mul(m.div(tid, 32), 32);
+    Value lane = m.rem(tid, 32);
+    Value g = m.div(lane, 4), q = m.rem(lane, 4);
     for (int64_t e = 0; e < 4; ++e) {
-      Value row = add(g, c(8 * (e / 2)));
-      Value col = add(mulc(q, 2), c(e % 2));
+      Value row = m.add(g, m.c(8 * (e / 2)));
+      Value col = m.add(m.mul(q, 2), m.c(e % 2));
       Value init =
-          memref::LoadOp::create(b, loc, cScratch, ValueRange{tid, c(e)});
-      auto loop = scf::ForOp::create(b, loc, c(0), c(16), c(1), init);
-      OpBuilder outer = b;
-      b.setInsertionPointToStart(loop.getBody());
-      Value k = loop.getInductionVar();
-      Value kHalf = divc(remc(k, 8), 2);
-      Value aLane = add(warpBase, add(mulc(remc(row, 8), 4), kHalf));
-      Value aIndex =
-          add(mulc(add(divc(row, 8), mulc(divc(k, 8), 2)), 2), remc(k, 2));
-      Value bLane = add(warpBase, add(mulc(col, 4), kHalf));
-      Value bIndex = add(mulc(divc(k, 8), 2), remc(k, 2));
-      Value x = arith::ExtFOp::create(
-          b, loc, f32,
-          memref::LoadOp::create(b, loc, aScratch, ValueRange{aLane, aIndex})
-              .getResult());
-      Value y = arith::ExtFOp::create(
-          b, loc, f32,
-          memref::LoadOp::create(b, loc, bScratch, ValueRange{bLane, bIndex})
-              .getResult());
-      Value sum = arith::AddFOp::create(b, loc, loop.getRegionIterArgs()[0],
-                                        arith::MulFOp::create(b, loc, x, y));
-      scf::YieldOp::create(b, loc, sum);
-      b = outer;
-      b.setInsertionPointAfter(loop);
-      memref::StoreOp::create(b, loc, loop.getResult(0), dScratch,
-                              ValueRange{tid, c(e)});
+          memref::LoadOp::create(b, loc, cScratch, ValueRange{tid, m.c(e)});
+      Value sum = emitDotProduct16(
+          b, loc, init, [&](OpBuilder &lb, Value k) -> std::pair<Value, Value> {
+            IndexMath l{lb, loc};
+            Value kHalf = l.div(l.rem(k, 8), 2);
+            Value aLane =
+                l.add(warpBase, l.add(l.mul(l.rem(row, 8), 4), kHalf));
+            Value aIndex =
+                l.add(l.mul(l.add(l.div(row, 8), l.mul(l.div(k, 8), 2)), 2),
+                      l.rem(k, 2));
+            Value bLane = l.add(warpBase, l.add(l.mul(col, 4), kHalf));
+            Value bIndex = l.add(l.mul(l.div(k, 8), 2), l.rem(k, 2));
+            return {memref::LoadOp::create(lb, loc, aScratch,
+                                           ValueRange{aLane, aIndex}),
+                    memref::LoadOp::create(lb, loc, bScratch,
+                                           ValueRange{bLane, bIndex})};
+          });
+      memref::StoreOp::create(b, loc, sum, dScratch, ValueRange{tid, m.c(e)});
     }
-    gpu::BarrierOp::create(b, loc);
-    SmallVector<Value> d;
-    for (int64_t e = 0; e < 4; ++e)
-      d.push_back(
-          memref::LoadOp::create(b, loc, dScratch, ValueRange{tid, c(e)}));
-    mma.getResult().replaceAllUsesWith(
-        vector::FromElementsOp::create(b, loc, cType, d).getResult());
-    mma.erase();
+    replaceFromScratch(b, loc, mma, cType, dScratch, tid);
   }
   return success();
 }
@@ -217,33 +251,10 @@ LogicalResult emulateWarpgroupMma(func::FuncOp func, gpu::ThreadIdOp threadId,
           eb, loc, MemRefType::get({threads, count}, f32));
     }
     OpBuilder b(mma);
-    auto c = [&](int64_t v) {
-      return arith::ConstantIndexOp::create(b, loc, v).getResult();
-    };
-    auto divc = [&](Value x, int64_t v) {
-      return arith::DivUIOp::create(b, loc, x, c(v)).getResult();
-    };
-    auto remc = [&](Value x, int64_t v) {
-      return arith::RemUIOp::create(b, loc, x, c(v)).getResult();
-    };
-    auto mulc = [&](Value x, int64_t v) {
-      return arith::MulIOp::create(b, loc, x, c(v)).getResult();
-    };
-    auto add = [&](Value x, Value y) {
-      return arith::AddIOp::create(b, loc, x, y).getResult();
-    };
+    IndexMath m{b, loc};
     Value tid = threadId.getResult();
-    for (int64_t i = 0; i < 8; ++i)
-      memref::StoreOp::create(
-          b, loc,
-          vector::ExtractOp::create(b, loc, mma.getA(),
-                                    ArrayRef<int64_t>{i / 2, i % 2}),
-          aScratch, ValueRange{tid, c(i)});
-    for (int64_t i = 0; i < count; ++i)
-      memref::StoreOp::create(
-          b, loc,
-          vector::ExtractOp::create(b, loc, mma.getAcc(), ArrayRef<int64_t>{i}),
-          cScratch, ValueRange{tid, c(i)});
+    spillToScratch(b, loc, mma.getA(), aScratch, tid);
+    spillToScratch(b, loc, mma.getAcc(), cScratch, tid);
     gpu::BarrierOp::create(b, loc);
     // Thread t computes its D elements i: row 16r + g + 8·((i / 2) mod 2),
     // column 8·(i / 4) + 2q + i mod 2 (r = warp mod 4, g = lane / 4,
@@ -251,57 +262,42 @@ LogicalResult emulateWarpgroupMma(func::FuncOp func, gpu::ThreadIdOp threadId,
     // lane 4·(row mod 8) + (k mod 8) / 2, register (row mod 16) / 8 +
     // 2·(k / 8), half k mod 2; B(k, col) is b[n / 64][kStart + k][((n mod
     // 64) / 8 XOR (kStart + k) mod 8)·8 + n mod 8], n = nStart + col.
-    Value groupBase = mulc(divc(tid, 128), 128);
-    Value r = remc(divc(tid, 32), 4);
-    Value lane = remc(tid, 32);
-    Value g = divc(lane, 4), q = remc(lane, 4);
-    auto elements = scf::ForOp::create(b, loc, c(0), c(count), c(1));
-    OpBuilder outer = b;
-    b.setInsertionPointToStart(elements.getBody());
+    Value groupBase = m.mul(m.div(tid, 128), 128);
+    Value r = m.rem(m.div(tid, 32), 4);
+    Value lane = m.rem(tid, 32);
+    Value g = m.div(lane, 4), q = m.rem(lane, 4);
+    auto elements = scf::ForOp::create(b, loc, m.c(0), m.c(count), m.c(1));
+    OpBuilder eachElement = OpBuilder::atBlockBegin(elements.getBody());
+    IndexMath e{eachElement, loc};
     Value i = elements.getInductionVar();
-    Value row = add(add(mulc(r, 16), g), mulc(remc(divc(i, 2), 2), 8));
-    Value col = add(add(mulc(divc(i, 4), 8), mulc(q, 2)), remc(i, 2));
-    Value init = memref::LoadOp::create(b, loc, cScratch, ValueRange{tid, i});
-    auto loop = scf::ForOp::create(b, loc, c(0), c(16), c(1), init);
-    OpBuilder middle = b;
-    b.setInsertionPointToStart(loop.getBody());
-    Value k = loop.getInductionVar();
-    Value aThread =
-        add(groupBase, add(mulc(divc(row, 16), 32),
-                           add(mulc(remc(row, 8), 4), divc(remc(k, 8), 2))));
-    Value aIndex = add(
-        mulc(add(divc(remc(row, 16), 8), mulc(divc(k, 8), 2)), 2), remc(k, 2));
-    Value x = arith::ExtFOp::create(
-        b, loc, f32,
-        memref::LoadOp::create(b, loc, aScratch, ValueRange{aThread, aIndex})
-            .getResult());
-    Value n = add(mma.getNStart(), col);
-    Value kb = add(mma.getKStart(), k);
-    Value chunk =
-        arith::XOrIOp::create(b, loc, divc(remc(n, 64), 8), remc(kb, 8));
-    Value y = arith::ExtFOp::create(
-        b, loc, f32,
-        memref::LoadOp::create(
-            b, loc, mma.getB(),
-            ValueRange{divc(n, 64), kb, add(mulc(chunk, 8), remc(n, 8))})
-            .getResult());
-    Value sum = arith::AddFOp::create(b, loc, loop.getRegionIterArgs()[0],
-                                      arith::MulFOp::create(b, loc, x, y));
-    scf::YieldOp::create(b, loc, sum);
-    b = middle;
-    b.setInsertionPointAfter(loop);
-    memref::StoreOp::create(b, loc, loop.getResult(0), dScratch,
+    Value row = e.add(e.add(e.mul(r, 16), g), e.mul(e.rem(e.div(i, 2), 2), 8));
+    Value col = e.add(e.add(e.mul(e.div(i, 4), 8), e.mul(q, 2)), e.rem(i, 2));
+    Value init =
+        memref::LoadOp::create(eachElement, loc, cScratch, ValueRange{tid, i});
+    Value sum = emitDotProduct16(
+        eachElement, loc, init,
+        [&](OpBuilder &lb, Value k) -> std::pair<Value, Value> {
+          IndexMath l{lb, loc};
+          Value aThread = l.add(groupBase, l.add(l.mul(l.div(row, 16), 32),
+                                                 l.add(l.mul(l.rem(row, 8), 4),
+                                                       l.div(l.rem(k, 8), 2))));
+          Value aIndex = l.add(
+              l.mul(l.add(l.div(l.rem(row, 16), 8), l.mul(l.div(k, 8), 2)), 2),
+              l.rem(k, 2));
+          Value n = l.add(mma.getNStart(), col);
+          Value kb = l.add(mma.getKStart(), k);
+          Value chunk = arith::XOrIOp::create(lb, loc, l.div(l.rem(n, 64), 8),
+                                              l.rem(kb, 8));
+          return {memref::LoadOp::create(lb, loc, aScratch,
+                                         ValueRange{aThread, aIndex}),
+                  memref::LoadOp::create(
+                      lb, loc, mma.getB(),
+                      ValueRange{l.div(n, 64), kb,
+                                 l.add(l.mul(chunk, 8), l.rem(n, 8))})};
+        });
+    memref::StoreOp::create(eachElement, loc, sum, dScratch,
                             ValueRange{tid, i});
-    b = outer;
-    b.setInsertionPointAfter(elements);
-    gpu::BarrierOp::create(b, loc);
-    SmallVector<Value> d;
-    for (int64_t i = 0; i < count; ++i)
-      d.push_back(
-          memref::LoadOp::create(b, loc, dScratch, ValueRange{tid, c(i)}));
-    mma.getResult().replaceAllUsesWith(
-        vector::FromElementsOp::create(b, loc, accType, d).getResult());
-    mma.erase();
+    replaceFromScratch(b, loc, mma, accType, dScratch, tid);
   }
   return success();
 }

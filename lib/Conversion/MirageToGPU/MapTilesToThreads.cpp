@@ -266,6 +266,10 @@ private:
   /// and that, with every marked view of the same bytes, only vectorised
   /// copies write and only such matmuls read.
   void findSwizzledViews(ArrayRef<linalg::LinalgOp> ops);
+  /// The views the conversion marked `mirage.swizzled` over the bytes of
+  /// marked view `view`: the tile's views (its double-buffer slots, before
+  /// and in the for-loop).
+  SmallVector<memref::ViewOp> getSwizzledFamily(memref::ViewOp view);
   /// The [N/64, K, 64] view of swizzled tile `view` that
   /// mirage.warpgroup_mma and the copies index.
   Value getBlockedView(memref::ViewOp view);
@@ -1277,28 +1281,17 @@ void ThreadMapper::findSwizzledViews(ArrayRef<linalg::LinalgOp> ops) {
         candidates.insert(view);
         readers.insert({op, view});
       }
-  SmallVector<memref::ViewOp> views;
-  func.walk([&](memref::ViewOp view) { views.push_back(view); });
   for (Operation *candidate : candidates) {
     auto view = cast<memref::ViewOp>(candidate);
     if (!view->hasAttr(tile::kSwizzledAttrName))
       continue;
-    auto [begin, end] = getByteRange(view);
-    // The tile's views (its slots, before and in the for-loop): those the
-    // conversion marked for the swizzled layout over the same bytes.
     bool eligible = true;
-    SmallVector<Operation *> family;
-    for (memref::ViewOp other : views) {
-      auto [otherBegin, otherEnd] = getByteRange(other);
-      if (!other->hasAttr(tile::kSwizzledAttrName) ||
-          other.getSource() != view.getSource() || otherBegin >= end ||
-          begin >= otherEnd)
-        continue;
+    SmallVector<memref::ViewOp> family = getSwizzledFamily(view);
+    for (memref::ViewOp other : family) {
       if (other.getType() != view.getType() || !isSwizzleAligned(other)) {
         eligible = false;
         break;
       }
-      family.push_back(other);
       for (OpOperand &use : other->getUses()) {
         auto copy = dyn_cast<linalg::CopyOp>(use.getOwner());
         if (copy && copy.getOutputs()[0] == other.getResult() &&
@@ -1310,8 +1303,23 @@ void ThreadMapper::findSwizzledViews(ArrayRef<linalg::LinalgOp> ops) {
       }
     }
     if (eligible)
-      swizzledViews.insert(family.begin(), family.end());
+      for (memref::ViewOp other : family)
+        swizzledViews.insert(other);
   }
+}
+
+SmallVector<memref::ViewOp>
+ThreadMapper::getSwizzledFamily(memref::ViewOp view) {
+  auto [begin, end] = getByteRange(view);
+  SmallVector<memref::ViewOp> family;
+  func.walk([&](memref::ViewOp other) {
+    auto [otherBegin, otherEnd] = getByteRange(other);
+    if (other->hasAttr(tile::kSwizzledAttrName) &&
+        other.getSource() == view.getSource() && otherBegin < end &&
+        begin < otherEnd)
+      family.push_back(other);
+  });
+  return family;
 }
 
 Value ThreadMapper::getBlockedView(memref::ViewOp view) {
@@ -1435,16 +1443,8 @@ void ThreadMapper::assignMmaLayouts(ArrayRef<linalg::LinalgOp> ops) {
       if (out != privates.end() && out->second.mma &&
           out->second.mma->warpgroup)
         continue;
-      // Every view of the same bytes and type leaves the swizzled set.
-      auto [begin, end] = getByteRange(bView);
-      SmallVector<Operation *> family;
-      for (Operation *view : swizzledViews) {
-        auto [otherBegin, otherEnd] = getByteRange(cast<memref::ViewOp>(view));
-        if (otherBegin < end && begin < otherEnd &&
-            cast<memref::ViewOp>(view).getType() == bView.getType())
-          family.push_back(view);
-      }
-      for (Operation *view : family)
+      // The tile's views all leave the swizzled set.
+      for (memref::ViewOp view : getSwizzledFamily(bView))
         swizzledViews.erase(view);
       changed = true;
     }
