@@ -50,5 +50,9 @@ ptxas = shutil.which("ptxas") or (
 if ptxas:
     config.available_features.add("ptxas")
     config.substitutions.append(("%ptxas", ptxas))
+# scripts/tests/test-sh-exit-status.sh makes test/scripts/test-sh-canary.test
+# fail through this, to check that scripts/test.sh then fails.
+if "fail-lit" in os.environ.get("MIRAGE_TEST_CANARY", "").split(","):
+    config.available_features.add("test-sh-canary-fail")
 if os.path.exists("/dev/nvidia0") or os.path.exists("/dev/nvidiactl"):
     config.available_features.add("cuda")
