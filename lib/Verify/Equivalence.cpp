@@ -95,15 +95,22 @@ EquivalenceChecker::create(func::FuncOp reference,
   });
   if (walk.wasInterrupted())
     return failure();
-  checker->floatInputs = floatInputsFor(reference, options.seed);
+  return checker;
+}
+
+LogicalResult EquivalenceChecker::ensureFloatReference() {
+  if (floatReferenceReady)
+    return success();
+  floatInputs = floatInputsFor(reference, options.seed);
   FloatInterpreter floats;
   FailureOr<SmallVector<Tensor<float>>> outputs =
-      floats.run(reference, checker->floatInputs);
+      floats.run(reference, floatInputs);
   if (failed(outputs))
     return failure();
-  checker->floatReference.assign(std::make_move_iterator(outputs->begin()),
-                                 std::make_move_iterator(outputs->end()));
-  return checker;
+  floatReference.assign(std::make_move_iterator(outputs->begin()),
+                        std::make_move_iterator(outputs->end()));
+  floatReferenceReady = true;
+  return success();
 }
 
 FailureOr<SmallVector<Tensor<FieldValue>>>
@@ -161,14 +168,13 @@ EquivalenceChecker::getNumTests(const ProgramDegrees &candidateDegrees) const {
 }
 
 FailureOr<EquivalenceReport>
-EquivalenceChecker::check(func::FuncOp candidate,
-                          const ProgramDegrees &candidateDegrees) {
+EquivalenceChecker::checkFieldTests(func::FuncOp candidate,
+                                    unsigned numTests) {
   EquivalenceReport report;
   if (candidate.getFunctionType() != reference.getFunctionType()) {
     report.reason = "the signatures differ";
     return report;
   }
-  unsigned numTests = getNumTests(candidateDegrees);
   for (unsigned index = 0; index < numTests; ++index) {
     bool degenerate = false;
     FailureOr<SmallVector<Tensor<FieldValue>>> outputs =
@@ -194,9 +200,25 @@ EquivalenceChecker::check(func::FuncOp candidate,
         }
     }
   }
+  report.equivalent = true;
+  return report;
+}
+
+FailureOr<EquivalenceReport>
+EquivalenceChecker::check(func::FuncOp candidate,
+                          const ProgramDegrees &candidateDegrees) {
+  unsigned numTests = getNumTests(candidateDegrees);
+  FailureOr<EquivalenceReport> fieldReport =
+      checkFieldTests(candidate, numTests);
+  if (failed(fieldReport) || !fieldReport->equivalent)
+    return fieldReport;
+  EquivalenceReport report = *fieldReport;
+  report.equivalent = false;
   report.log2Bound =
       log2FalseAccept(referenceDegrees, candidateDegrees) * numTests;
 
+  if (failed(ensureFloatReference()))
+    return failure();
   FloatInterpreter floats;
   FailureOr<SmallVector<Tensor<float>>> outputs =
       floats.run(candidate, floatInputs);

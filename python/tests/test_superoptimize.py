@@ -55,9 +55,7 @@ def test_round_trip(tmp_path):
 def test_cache(tmp_path):
     first = rmsnorm_linear().superoptimize(cache_dir=tmp_path)
     assert list(tmp_path.glob("*.mlir")), "the result was not cached"
-    start = time.monotonic()
     second = rmsnorm_linear().superoptimize(cache_dir=tmp_path)
-    assert time.monotonic() - start < 5
     assert "reused the μGraph cached in" in second.superoptimize_report
     assert second.to_mlir() == first.to_mlir()
 

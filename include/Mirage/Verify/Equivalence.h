@@ -78,6 +78,13 @@ public:
   FailureOr<EquivalenceReport> check(func::FuncOp candidate,
                                      const ProgramDegrees &candidateDegrees);
 
+  /// Runs the first `numTests` finite-field tests only (no float check, no
+  /// bound): what the superoptimizer's cache does to check a stored entry
+  /// against its input. The report's `equivalent` says whether all agreed.
+  /// Fails, with a diagnostic, as check() does.
+  FailureOr<EquivalenceReport> checkFieldTests(func::FuncOp candidate,
+                                               unsigned numTests);
+
   /// The finite-field tests a candidate of this structure needs.
   unsigned getNumTests(const ProgramDegrees &candidateDegrees) const;
 
@@ -90,12 +97,16 @@ private:
   /// (on the same inputs) and kept the first time.
   FailureOr<SmallVector<Tensor<FieldValue>>>
   runTest(unsigned index, func::FuncOp candidate, bool &degenerate);
+  /// Evaluates the reference in f32 on the float check's inputs, the first
+  /// time a float check needs it.
+  LogicalResult ensureFloatReference();
 
   func::FuncOp reference;
   ProgramDegrees referenceDegrees;
   EquivalenceOptions options;
   std::vector<std::unique_ptr<Test>> tests;
   std::vector<Tensor<float>> floatInputs, floatReference;
+  bool floatReferenceReady = false;
 };
 
 } // namespace mirage

@@ -12,6 +12,8 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "SuperoptimizerCache.h"
+
 #include "Mirage/Dialect/Mirage/IR/MirageOps.h"
 #include "Mirage/Dialect/Mirage/Transforms/Passes.h"
 #include "Mirage/Search/AlgebraicSearch.h"
@@ -24,15 +26,10 @@
 #include "Mirage/Verify/Equivalence.h"
 
 #include "mlir/IR/BuiltinOps.h"
-#include "mlir/IR/IRMapping.h"
 #include "mlir/IR/Verifier.h"
-#include "mlir/Parser/Parser.h"
 #include "llvm/ADT/ScopeExit.h"
-#include "llvm/ADT/StringExtras.h"
-#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/Path.h"
-#include "llvm/Support/SHA256.h"
 #include "llvm/Support/ThreadPool.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -54,9 +51,6 @@ using namespace mlir;
 using namespace mlir::mirage;
 using namespace mlir::mirage::search;
 
-/// Bumped whenever the search or the IR changes what a cached result means.
-static constexpr llvm::StringLiteral kCacheVersion = "mirage-superoptimize-1";
-
 namespace {
 
 int64_t countKernels(func::FuncOp func) {
@@ -73,16 +67,18 @@ struct MirageSuperoptimizePass
   void runOnOperation() override;
 
 private:
-  std::string cacheDirectory();
-  std::string cacheKey(func::FuncOp func);
-  /// Replaces `func`'s body with the cached one, if a valid entry exists.
-  bool loadFromCache(func::FuncOp func, StringRef path);
-  void storeInCache(func::FuncOp func, StringRef path);
+  /// The cache directory the options name: "" for none.
+  std::string getCacheDirectory();
+  /// The options that decide the result, as text (part of the cache key).
+  std::string getOptionsKey(const GpuTarget &gpu);
+  /// Checks option values that the option parser accepts but the pass
+  /// cannot use; emits an error for the first bad one.
+  LogicalResult validateOptions(func::FuncOp func);
 };
 
 } // namespace
 
-std::string MirageSuperoptimizePass::cacheDirectory() {
+std::string MirageSuperoptimizePass::getCacheDirectory() {
   if (cacheDir == "none")
     return "";
   if (!cacheDir.empty())
@@ -94,95 +90,20 @@ std::string MirageSuperoptimizePass::cacheDirectory() {
   return std::string(dir);
 }
 
-std::string MirageSuperoptimizePass::cacheKey(func::FuncOp func) {
-  std::string text;
-  llvm::raw_string_ostream os(text);
-  os << kCacheVersion << "\n"
-     << lookupGpuTarget(target)->name << " " << maxKernelOps << " "
-     << maxBlockOps << " " << seed << "\n";
-  // The function without its name or locations, in generic form.
-  OpPrintingFlags flags;
-  flags.printGenericOpForm();
-  func.getFunctionType().print(os);
-  for (unsigned i = 0; i < func.getNumArguments(); ++i)
-    if (DictionaryAttr attrs = func.getArgAttrDict(i))
-      attrs.print(os);
-  for (Operation &op : func.getBody().front())
-    op.print(os, flags);
-  std::array<uint8_t, 32> hash = llvm::SHA256::hash(ArrayRef<uint8_t>(
-      reinterpret_cast<const uint8_t *>(text.data()), text.size()));
-  return llvm::toHex(hash, /*LowerCase=*/true);
+std::string MirageSuperoptimizePass::getOptionsKey(const GpuTarget &gpu) {
+  return llvm::formatv("target={0} max-kernel-ops={1} max-block-ops={2} "
+                       "seed={3}",
+                       gpu.name, maxKernelOps, maxBlockOps, seed)
+      .str();
 }
 
-bool MirageSuperoptimizePass::loadFromCache(func::FuncOp func, StringRef path) {
-  if (!llvm::sys::fs::exists(path))
-    return false;
-  auto warnCorrupt = [&](const Twine &why) {
-    emitWarning(func.getLoc())
-        << "ignoring corrupt cache entry '" << path << "': " << why;
-    return false;
-  };
-  // Parse quietly: a corrupt entry is reported as a warning, not errors.
-  std::string errors;
-  OwningOpRef<ModuleOp> cached;
-  {
-    ScopedDiagnosticHandler handler(func.getContext(), [&](Diagnostic &diag) {
-      errors += diag.str();
-      return success();
-    });
-    cached = parseSourceFile<ModuleOp>(path, ParserConfig(func.getContext()));
-  }
-  if (!cached)
-    return warnCorrupt("it does not parse" +
-                       (errors.empty() ? std::string() : ": " + errors));
-  auto funcs = llvm::to_vector(cached->getOps<func::FuncOp>());
-  if (funcs.size() != 1 || funcs[0].isExternal())
-    return warnCorrupt("it does not hold exactly one function");
-  func::FuncOp entry = funcs[0];
-  if (entry.getFunctionType() != func.getFunctionType())
-    return warnCorrupt("its function type does not match");
-  {
-    ScopedDiagnosticHandler handler(func.getContext(), [&](Diagnostic &diag) {
-      errors += diag.str();
-      return success();
-    });
-    if (failed(verify(entry)))
-      return warnCorrupt("it does not verify: " + errors);
-  }
-  // Swap the bodies, mapping the cached arguments to ours.
-  Block &body = func.getBody().front();
-  SmallVector<Operation *> old;
-  for (Operation &op : body)
-    old.push_back(&op);
-  IRMapping mapping;
-  mapping.map(entry.getArguments(), func.getArguments());
-  OpBuilder b = OpBuilder::atBlockEnd(&body);
-  for (Operation &op : entry.getBody().front())
-    b.clone(op, mapping);
-  for (Operation *op : llvm::reverse(old)) {
-    op->dropAllUses();
-    op->erase();
-  }
-  return true;
-}
-
-void MirageSuperoptimizePass::storeInCache(func::FuncOp func, StringRef path) {
-  SmallString<256> dir = llvm::sys::path::parent_path(path);
-  if (llvm::sys::fs::create_directories(dir))
-    return;
-  // Write to a temporary file and rename, so readers never see half an entry.
-  SmallString<256> temp;
-  int fd;
-  if (llvm::sys::fs::createUniqueFile(Twine(path) + ".tmp-%%%%%%", fd, temp))
-    return;
-  {
-    llvm::raw_fd_ostream os(fd, /*shouldClose=*/true);
-    os << "// mirage-superoptimize cache entry (" << kCacheVersion << ")\n";
-    func.print(os);
-    os << "\n";
-  }
-  if (llvm::sys::fs::rename(temp, path))
-    llvm::sys::fs::remove(temp);
+LogicalResult MirageSuperoptimizePass::validateOptions(func::FuncOp func) {
+  // `!(x >= 0)` also catches NaN, which compares false with everything.
+  if (!(timeBudget >= 0))
+    return emitError(func.getLoc())
+           << "time-budget must be a non-negative number of seconds, got "
+           << timeBudget;
+  return success();
 }
 
 void MirageSuperoptimizePass::runOnOperation() {
@@ -200,10 +121,8 @@ void MirageSuperoptimizePass::runOnOperation() {
                              << "'; expected one of " << getGpuTargetNames();
     return signalPassFailure();
   }
-  if (timeBudget < 0) {
-    emitError(func.getLoc(), "time-budget must not be negative");
+  if (failed(validateOptions(func)))
     return signalPassFailure();
-  }
   auto start = std::chrono::steady_clock::now();
   auto elapsed = [&] {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() -
@@ -254,14 +173,30 @@ void MirageSuperoptimizePass::runOnOperation() {
     setStage(SearchProgress::Stage::Done);
   });
 
+  // Stage 1 analyses the input before the cache may replace it: the
+  // cache's check and the verification both compare with it.
+  setStage(SearchProgress::Stage::Algebra);
+  EGraph graph;
+  FailureOr<KernelGraph> target = analyzeKernelGraph(func, graph);
+  if (failed(target))
+    return signalPassFailure();
+  EquivalenceOptions verifyOptions;
+  verifyOptions.seed = seed;
+  FailureOr<std::unique_ptr<EquivalenceChecker>> checker =
+      EquivalenceChecker::create(func, analyzeProgramDegrees(*target),
+                                 verifyOptions);
+  if (failed(checker))
+    return signalPassFailure();
+
   // The cache.
-  std::string dir = cacheDirectory();
+  SuperoptimizerCache cache(getCacheDirectory(), getOptionsKey(*gpu));
   std::string cachePath;
-  if (!dir.empty()) {
-    SmallString<256> path(dir);
-    llvm::sys::path::append(path, cacheKey(func) + ".mlir");
-    cachePath = std::string(path);
-    if (loadFromCache(func, cachePath)) {
+  if (cache.isEnabled()) {
+    cachePath = cache.getEntryPath(func);
+    FailureOr<bool> reused = cache.load(func, cachePath, **checker);
+    if (failed(reused))
+      return signalPassFailure();
+    if (*reused) {
       emitRemark(func.getLoc())
           << "mirage-superoptimize: @" << func.getName()
           << ": reused the μGraph cached in '" << cachePath << "' ("
@@ -272,11 +207,6 @@ void MirageSuperoptimizePass::runOnOperation() {
   int64_t inputKernels = countKernels(func);
 
   // Stage 1: the kernel-level ops that can compute the target.
-  setStage(SearchProgress::Stage::Algebra);
-  EGraph graph;
-  FailureOr<KernelGraph> target = analyzeKernelGraph(func, graph);
-  if (failed(target))
-    return signalPassFailure();
   graph.saturate();
   AlgebraicSearch algebra(*target, graph, counters);
   algebra.run(expired);
@@ -357,13 +287,6 @@ void MirageSuperoptimizePass::runOnOperation() {
         recordPassStatistic(getName(), f.name, f.description, f.value);
     }
   };
-  EquivalenceOptions verifyOptions;
-  verifyOptions.seed = seed;
-  FailureOr<std::unique_ptr<EquivalenceChecker>> checker =
-      EquivalenceChecker::create(func, analyzeProgramDegrees(*target),
-                                 verifyOptions);
-  if (failed(checker))
-    return signalPassFailure();
   const Plan *chosen = nullptr;
   EquivalenceReport chosenReport;
   for (const Plan &plan : plans) {
@@ -449,6 +372,6 @@ void MirageSuperoptimizePass::runOnOperation() {
   }
   if (budgetRanOut || interrupted)
     return; // a longer search might do better: do not cache
-  if (!cachePath.empty())
-    storeInCache(func, cachePath);
+  if (cache.isEnabled())
+    cache.store(func, cachePath);
 }
