@@ -34,6 +34,12 @@ struct EquivalenceChecker::Test {
 
 EquivalenceChecker::~EquivalenceChecker() = default;
 
+InterpreterOptions EquivalenceChecker::getInterpreterOptions() const {
+  InterpreterOptions interpreterOptions;
+  interpreterOptions.shouldStop = options.shouldStop;
+  return interpreterOptions;
+}
+
 namespace {
 std::vector<Tensor<FieldValue>> fieldInputs(func::FuncOp func,
                                             const FieldDomain &domain) {
@@ -102,7 +108,7 @@ LogicalResult EquivalenceChecker::ensureFloatReference() {
   if (floatReferenceReady)
     return success();
   floatInputs = floatInputsFor(reference, options.seed);
-  FloatInterpreter floats;
+  FloatInterpreter floats(FloatDomain(), getInterpreterOptions());
   FailureOr<SmallVector<Tensor<float>>> outputs =
       floats.run(reference, floatInputs);
   if (failed(outputs))
@@ -123,11 +129,14 @@ EquivalenceChecker::runTest(unsigned index, func::FuncOp candidate,
     // A new test: draw inputs, evaluate the reference (redrawing if a
     // division by zero makes it degenerate) and keep its outputs.
     std::unique_ptr<Test> test;
-    for (unsigned attempt = 0; attempt < 4; ++attempt) {
+    // The interpreter works on a copy of the domain: its flag is the one set.
+    bool degenerateReference = true;
+    for (unsigned attempt = 0; attempt < 4 && degenerateReference;
+         ++attempt) {
       test = std::make_unique<Test>();
       test->domain =
           std::make_unique<FieldDomain>(seed + tests.size() * 16 + attempt);
-      FieldInterpreter interpreter(*test->domain);
+      FieldInterpreter interpreter(*test->domain, getInterpreterOptions());
       inputs = fieldInputs(reference, *test->domain);
       FailureOr<SmallVector<Tensor<FieldValue>>> outputs =
           interpreter.run(reference, inputs);
@@ -135,10 +144,9 @@ EquivalenceChecker::runTest(unsigned index, func::FuncOp candidate,
         return failure();
       test->referenceOutputs.assign(std::make_move_iterator(outputs->begin()),
                                     std::make_move_iterator(outputs->end()));
-      if (!interpreter.getDomain().isDegenerate())
-        break;
+      degenerateReference = interpreter.getDomain().isDegenerate();
     }
-    if (test->domain->isDegenerate()) {
+    if (degenerateReference) {
       emitError(reference.getLoc(),
                 "every finite-field test of the reference divided "
                 "by zero; its denominators vanish identically");
@@ -149,7 +157,7 @@ EquivalenceChecker::runTest(unsigned index, func::FuncOp candidate,
       inputs.clear();
   }
   // The inputs are drawn again unless the reference was just run on them.
-  FieldInterpreter interpreter(*tests[index]->domain);
+  FieldInterpreter interpreter(*tests[index]->domain, getInterpreterOptions());
   if (inputs.empty())
     inputs = fieldInputs(candidate, interpreter.getDomain());
   FailureOr<SmallVector<Tensor<FieldValue>>> outputs =
@@ -176,6 +184,8 @@ EquivalenceChecker::checkFieldTests(func::FuncOp candidate,
     return report;
   }
   for (unsigned index = 0; index < numTests; ++index) {
+    if (options.shouldStop && options.shouldStop())
+      return failure();
     bool degenerate = false;
     FailureOr<SmallVector<Tensor<FieldValue>>> outputs =
         runTest(index, candidate, degenerate);
@@ -219,7 +229,7 @@ EquivalenceChecker::check(func::FuncOp candidate,
 
   if (failed(ensureFloatReference()))
     return failure();
-  FloatInterpreter floats;
+  FloatInterpreter floats(FloatDomain(), getInterpreterOptions());
   FailureOr<SmallVector<Tensor<float>>> outputs =
       floats.run(candidate, floatInputs);
   if (failed(outputs))

@@ -443,7 +443,8 @@ class KernelGraph:
                 f"superoptimize() got unknown option(s) {', '.join(unknown)}; "
                 "it takes target, time_budget, threads, seed, cache_dir, "
                 "verbose, progress and " + ", ".join(self._SEARCH_OPTIONS))
-        if time_budget is None or float(time_budget) < 0:
+        # `not >=` also catches NaN, which compares false with everything.
+        if time_budget is None or not float(time_budget) >= 0:
             raise GraphError(f"time_budget must be >= 0 seconds, got {time_budget!r}")
         if cache_dir is False or cache_dir == "none":
             cache = "none"
@@ -605,15 +606,30 @@ def _run_with_progress(job, name, progress):
             while not job.wait(0.1):
                 show()
         except KeyboardInterrupt:
+            # The first Ctrl-C stops the search; the best μGraph found so
+            # far is still verified and returned.
             job.cancel()
             message = ("mirage: interrupted: verifying the best μGraph found so "
                        "far (Ctrl-C again to abort)")
             stream.write(("\n" if tty and shown[0] else "") + message + "\n")
             stream.flush()
             shown[0] = False
-            while not job.wait(0.1):
-                pass
+            try:
+                while not job.wait(0.1):
+                    pass
+            except KeyboardInterrupt:
+                # The second stops the verification too, and raises.
+                job.abort()
+                stream.write("mirage: aborted\n")
+                stream.flush()
+                raise
     finally:
+        # Whatever happened, the C++ thread has ended when this returns or
+        # raises: the stop requests above are checked often, so this is
+        # prompt, and nothing keeps running in the background.
+        if not job.wait(0):
+            job.abort()
+        job.join()
         # progress=True always ends with a line, even for a search that
         # finished before the first poll.
         if shown[0] or progress is True:

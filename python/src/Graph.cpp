@@ -570,14 +570,22 @@ SuperoptimizeJob::SuperoptimizeJob(Graph &graph, SuperoptimizeOptions options)
 }
 
 SuperoptimizeJob::~SuperoptimizeJob() {
-  // A run nobody waits for any more stops early; its thread keeps the state
-  // alive until it ends.
-  state->monitor.cancel();
+  // A run nobody waits for any more stops at once, and ends before the job
+  // does: no thread outlives it.
+  abort();
+  join();
 }
 
 void SuperoptimizeJob::start() {
+  if (thread.joinable())
+    return;
   std::shared_ptr<State> s = state;
-  std::thread([s] { s->run(); }).detach();
+  thread = std::thread([s] { s->run(); });
+}
+
+void SuperoptimizeJob::join() {
+  if (thread.joinable())
+    thread.join();
 }
 
 bool SuperoptimizeJob::wait(double seconds) {
@@ -593,6 +601,8 @@ bool SuperoptimizeJob::wait(double seconds) {
 
 void SuperoptimizeJob::cancel() { state->monitor.cancel(); }
 
+void SuperoptimizeJob::abort() { state->monitor.abort(); }
+
 search::SearchProgress SuperoptimizeJob::getProgress() const {
   return state->monitor.getProgress();
 }
@@ -604,6 +614,7 @@ std::vector<JobMessage> SuperoptimizeJob::getMessages() {
 
 std::unique_ptr<Graph> SuperoptimizeJob::takeResult() {
   wait(-1);
+  join();
   std::lock_guard<std::mutex> lock(state->mutex);
   if (!state->ok) {
     std::string errors;

@@ -168,7 +168,15 @@ public:
   void start();
   /// Waits up to `seconds` (forever if negative); true when finished.
   bool wait(double seconds);
+  /// Stops the search at its next check; the best μGraph found so far is
+  /// still verified (the first Ctrl-C).
   void cancel();
+  /// Stops the run as soon as it can, verification included (the second
+  /// Ctrl-C); the result is then the input.
+  void abort();
+  /// Waits for the run's thread to end. The destructor aborts and joins, so
+  /// no thread outlives the job.
+  void join();
   mlir::mirage::search::SearchProgress getProgress() const;
   /// The diagnostics of the run (remarks, warnings, errors), in order.
   std::vector<JobMessage> getMessages();
@@ -178,6 +186,7 @@ public:
 private:
   struct State;
   std::shared_ptr<State> state;
+  std::thread thread;
 };
 
 #if MIRAGE_HAVE_RUNTIME

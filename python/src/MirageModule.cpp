@@ -205,6 +205,12 @@ NB_MODULE(_mirage, m) {
           },
           "seconds"_a)
       .def("cancel", &SuperoptimizeJob::cancel)
+      .def("abort", &SuperoptimizeJob::abort)
+      .def("join",
+           [](SuperoptimizeJob &job) {
+             nb::gil_scoped_release release;
+             job.join();
+           })
       .def("progress",
            [](SuperoptimizeJob &job) {
              mlir::mirage::search::SearchProgress p = job.getProgress();

@@ -1,14 +1,14 @@
 """The superoptimizer from Python: a round trip on a small graph, the cache,
 progress, Ctrl-C, and the warning when the input is kept."""
 
-import _thread
-import threading
-import time
+import os
+import signal
 
 import numpy as np
 import pytest
 
 import mirage as mi
+from mirage import _mirage
 from conftest import assert_close, stored
 
 
@@ -105,20 +105,72 @@ def qknorm_graph():
     return graph
 
 
-def test_ctrl_c_returns_the_best_so_far(capsys):
-    """Ctrl-C (SIGINT, here simulated) stops the search; the best μGraph found
-    so far is verified and returned, and not cached."""
-    timer = threading.Timer(1.5, _thread.interrupt_main)
-    start = time.monotonic()
-    timer.start()
+class _InterruptingJob:
+    """A superoptimizer job that sends this process a real SIGINT (Ctrl-C) at
+    the first poll that finds the search in its kernel stage, and again at
+    each later poll while `presses` lasts: a Ctrl-C at a known point of the
+    run, not after a delay."""
+
+    def __init__(self, job, presses):
+        self._job = job
+        self._presses = presses
+        self._searching = False
+
+    def wait(self, seconds):
+        if self._presses and (self._searching or
+                              self._job.progress()["stage"] == "searching kernels"):
+            self._searching = True
+            self._presses -= 1
+            os.kill(os.getpid(), signal.SIGINT)
+        return self._job.wait(seconds)
+
+    def __getattr__(self, name):
+        return getattr(self._job, name)
+
+
+@pytest.fixture
+def ctrl_c(monkeypatch):
+    """Makes superoptimize() runs get Ctrl-C `presses` times (the fixture's
+    value is a function setting it). SIGINT raises KeyboardInterrupt during
+    the test even when the process started with it ignored (a background job
+    of a non-interactive shell)."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    real_job = mi.graph._mirage.SuperoptimizeJob
+
+    class Module:
+        def __getattr__(self, name):
+            return getattr(_mirage, name)
+
+    def press(times):
+        module = Module()
+        module.SuperoptimizeJob = lambda *args: _InterruptingJob(real_job(*args), times)
+        monkeypatch.setattr(mi.graph, "_mirage", module)
+
     try:
-        optimized = qknorm_graph().superoptimize(time_budget=120)
+        yield press
     finally:
-        timer.cancel()
-    elapsed = time.monotonic() - start
+        signal.signal(signal.SIGINT, previous)
+
+
+@pytest.fixture(scope="module")
+def os_threads():
+    """A function counting this process's OS threads, after a run that has
+    started the process-wide thread pools (LLVM's parallel executor), which
+    live as long as the process: any thread beyond that count is one a run
+    left behind."""
+    qknorm_graph().superoptimize(time_budget=1, cache_dir=False)
+    return lambda: len(os.listdir("/proc/self/task"))
+
+
+def test_ctrl_c_returns_the_best_so_far(capsys, ctrl_c, os_threads):
+    """One Ctrl-C stops the search; the best μGraph found so far is verified
+    and returned, not cached, and no thread of the run is left behind."""
+    threads = os_threads()
+    ctrl_c(1)
+    optimized = qknorm_graph().superoptimize(time_budget=120, cache_dir=False)
     assert "the search was interrupted" in optimized.superoptimize_report
     assert "interrupted: verifying the best μGraph found so far" in capsys.readouterr().err
-    assert elapsed < 60
+    assert os_threads() <= threads
     rng = np.random.default_rng(5)
     # Small keys, so that the sum of 4096 exponentials stays within fp16.
     q, k, v = (rng.uniform(-r, r, size=s).astype(np.float16)
@@ -127,3 +179,19 @@ def test_ctrl_c_returns_the_best_so_far(capsys):
     (out,) = optimized([q, k, v])
     (ref,) = qknorm_graph()([q, k, v])
     assert_close(out, ref.astype(np.float64), mi.float16, rtol=2e-2)
+
+
+def test_second_ctrl_c_aborts(capsys, ctrl_c, os_threads):
+    """A second Ctrl-C stops the verification too: superoptimize() raises
+    KeyboardInterrupt, and no thread of the run is left behind."""
+    threads = os_threads()
+    ctrl_c(2)
+    with pytest.raises(KeyboardInterrupt):
+        qknorm_graph().superoptimize(time_budget=120, cache_dir=False)
+    assert "mirage: aborted" in capsys.readouterr().err
+    assert os_threads() <= threads
+
+
+def test_nan_time_budget_is_an_error():
+    with pytest.raises(mi.GraphError, match="time_budget must be >= 0"):
+        rmsnorm_linear().superoptimize(time_budget=float("nan"), cache_dir=False)

@@ -225,4 +225,48 @@ TEST_F(EquivalenceTest, RejectsADifferentSignature) {
   EXPECT_EQ(r.reason, "the signatures differ");
 }
 
+TEST_F(EquivalenceTest, ReportsAReferenceThatAlwaysDividesByZero) {
+  // x / (x − x): every test's denominator is 0, however often it is drawn.
+  func::FuncOp ref = parse(R"mlir(
+  func.func @f(%a: tensor<8x8xf32>) -> tensor<8x8xf32> {
+    %z = mirage.sub %a, %a : (tensor<8x8xf32>, tensor<8x8xf32>) -> tensor<8x8xf32>
+    %y = mirage.div %a, %z : (tensor<8x8xf32>, tensor<8x8xf32>) -> tensor<8x8xf32>
+    return %y : tensor<8x8xf32>
+  })mlir");
+  std::string errors;
+  ScopedDiagnosticHandler handler(&context, [&](Diagnostic &diag) {
+    errors += diag.str();
+    return success();
+  });
+  FailureOr<std::unique_ptr<EquivalenceChecker>> checker =
+      EquivalenceChecker::create(ref, ProgramDegrees(), EquivalenceOptions());
+  ASSERT_TRUE(succeeded(checker));
+  EXPECT_TRUE(failed((*checker)->checkFieldTests(ref, 1)));
+  EXPECT_NE(errors.find("every finite-field test of the reference divided by "
+                        "zero"),
+            std::string::npos)
+      << errors;
+}
+
+TEST_F(EquivalenceTest, StopsWhenAsked) {
+  // A stop request ends the checks with failure and no diagnostic.
+  func::FuncOp ref = parse(kAttention);
+  std::string errors;
+  ScopedDiagnosticHandler handler(&context, [&](Diagnostic &diag) {
+    errors += diag.str();
+    return success();
+  });
+  EquivalenceOptions options;
+  bool stop = false;
+  options.shouldStop = [&] { return stop; };
+  FailureOr<std::unique_ptr<EquivalenceChecker>> checker =
+      EquivalenceChecker::create(ref, ProgramDegrees(), options);
+  ASSERT_TRUE(succeeded(checker));
+  EXPECT_TRUE((*checker)->checkFieldTests(ref, 1)->equivalent);
+  stop = true;
+  EXPECT_TRUE(failed((*checker)->checkFieldTests(ref, 2)));
+  EXPECT_TRUE(failed((*checker)->check(ref, ProgramDegrees())));
+  EXPECT_EQ(errors, "");
+}
+
 } // namespace

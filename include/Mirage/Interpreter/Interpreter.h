@@ -24,6 +24,8 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Support/LLVM.h"
 
+#include <functional>
+
 namespace mlir {
 namespace mirage {
 
@@ -38,6 +40,13 @@ struct InterpreterOptions {
   /// llvm::parallelFor. Every element is still computed by one thread in a
   /// fixed order, so results are bit-identical with and without it.
   bool parallel = true;
+  /// Polled before each op and each thread block (from several threads);
+  /// when it returns true, run() stops and returns failure *without* a
+  /// diagnostic: the caller asked for the stop and says why. Used to abandon
+  /// a verification when the user aborts (Ctrl-C twice in Python).
+  std::function<bool()> shouldStop;
+
+  bool isStopRequested() const { return shouldStop && shouldStop(); }
 };
 
 /// Evaluates kernel graphs over the value domain `Domain` (see FloatDomain for

@@ -696,7 +696,8 @@ KernelGraphInterpreter<Domain>::evaluateGraphKernel(
   for (Type type : kernel.getResultTypes())
     cost += cast<ShapedType>(type).getNumElements() / blocks;
   interp::forRange(options.parallel, blocks - 1, cost * 64, [&](int64_t b) {
-    if (failed(runBlock(b + 1)))
+    if (!ok.load(std::memory_order_relaxed) || options.isStopRequested() ||
+        failed(runBlock(b + 1)))
       ok = false;
   });
   if (!ok)
@@ -766,6 +767,8 @@ KernelGraphInterpreter<Domain>::run(func::FuncOp func,
       }
       return results;
     }
+    if (options.isStopRequested())
+      return failure();
     SmallVector<const TensorT *> operands;
     for (Value operand : op.getOperands()) {
       const TensorT *value = env.lookup(operand);

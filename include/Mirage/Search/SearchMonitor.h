@@ -59,6 +59,15 @@ public:
   void cancel() { cancelled.store(true, std::memory_order_relaxed); }
   bool isCancelled() const { return cancelled.load(std::memory_order_relaxed); }
 
+  /// Asks the run to stop as soon as it can, verification included (a
+  /// second Ctrl-C): the pass abandons its candidates and keeps the input,
+  /// with a warning. Implies cancel().
+  void abort() {
+    aborted.store(true, std::memory_order_relaxed);
+    cancel();
+  }
+  bool isAborted() const { return aborted.load(std::memory_order_relaxed); }
+
   /// The latest progress the search reported.
   SearchProgress getProgress() const {
     std::lock_guard<std::mutex> lock(mutex);
@@ -72,7 +81,7 @@ public:
   }
 
 private:
-  std::atomic<bool> cancelled{false};
+  std::atomic<bool> cancelled{false}, aborted{false};
   mutable std::mutex mutex;
   SearchProgress progress;
 };

@@ -25,12 +25,14 @@
 #ifndef MIRAGE_VERIFY_EQUIVALENCE_H
 #define MIRAGE_VERIFY_EQUIVALENCE_H
 
+#include "Mirage/Interpreter/Interpreter.h"
 #include "Mirage/Interpreter/Tensor.h"
 #include "Mirage/Verify/FieldDomain.h"
 #include "Mirage/Verify/TestBound.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -44,6 +46,10 @@ struct EquivalenceOptions {
   double log2Target = -30;
   /// Finite-field tests per candidate, at least.
   unsigned minTests = 1;
+  /// Polled between tests and ops (InterpreterOptions::shouldStop): when it
+  /// returns true, create() and the checks return failure without a
+  /// diagnostic, and the caller reports the stop.
+  std::function<bool()> shouldStop;
 };
 
 struct EquivalenceReport {
@@ -93,6 +99,8 @@ public:
 private:
   EquivalenceChecker() = default;
   struct Test;
+  /// The interpreters' options: defaults, plus the stop request.
+  InterpreterOptions getInterpreterOptions() const;
   /// Runs test `index` on `candidate`: the reference's outputs are computed
   /// (on the same inputs) and kept the first time.
   FailureOr<SmallVector<Tensor<FieldValue>>>

@@ -161,6 +161,13 @@ void MirageSuperoptimizePass::runOnOperation() {
     return now > timeBudget;
   };
   auto cancelled = [&] { return monitor && monitor->isCancelled(); };
+  // An abort (Ctrl-C twice) also stops the verification; the input is kept.
+  auto aborted = [monitor] { return monitor && monitor->isAborted(); };
+  auto keepInputAborted = [&] {
+    emitWarning(func.getLoc())
+        << "mirage-superoptimize: @" << func.getName()
+        << ": aborted; keeping the input";
+  };
   auto setStage = [&](SearchProgress::Stage next) {
     stage = next;
     if (monitor)
@@ -182,6 +189,7 @@ void MirageSuperoptimizePass::runOnOperation() {
     return signalPassFailure();
   EquivalenceOptions verifyOptions;
   verifyOptions.seed = seed;
+  verifyOptions.shouldStop = aborted;
   FailureOr<std::unique_ptr<EquivalenceChecker>> checker =
       EquivalenceChecker::create(func, analyzeProgramDegrees(*target),
                                  verifyOptions);
@@ -195,7 +203,7 @@ void MirageSuperoptimizePass::runOnOperation() {
     cachePath = cache.getEntryPath(func);
     FailureOr<bool> reused = cache.load(func, cachePath, **checker);
     if (failed(reused))
-      return signalPassFailure();
+      return aborted() ? keepInputAborted() : signalPassFailure();
     if (*reused) {
       emitRemark(func.getLoc())
           << "mirage-superoptimize: @" << func.getName()
@@ -290,6 +298,8 @@ void MirageSuperoptimizePass::runOnOperation() {
   const Plan *chosen = nullptr;
   EquivalenceReport chosenReport;
   for (const Plan &plan : plans) {
+    if (aborted())
+      return keepInputAborted();
     if (plan.key == unfused->key) {
       chosen = &plan;
       break;
@@ -308,7 +318,7 @@ void MirageSuperoptimizePass::runOnOperation() {
     FailureOr<EquivalenceReport> report =
         (*checker)->check(candidate, analyzeProgramDegrees(plan.graph));
     if (failed(report))
-      return signalPassFailure();
+      return aborted() ? keepInputAborted() : signalPassFailure();
     if (!report->equivalent) {
       ++rejected;
       emitRemark(func.getLoc())
