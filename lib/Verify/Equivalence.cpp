@@ -12,10 +12,12 @@
 #include "Mirage/Interpreter/Interpreter.h"
 #include "Mirage/Interpreter/TensorIO.h"
 #include "Mirage/Verify/FieldInterpreter.h"
+#include "Mirage/Verify/MemoryFootprint.h"
 
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/TypeSwitch.h"
 #include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/MathExtras.h"
 #include "llvm/Support/Parallel.h"
 
 #include <cmath>
@@ -173,6 +175,26 @@ EquivalenceChecker::getNumTests(const ProgramDegrees &candidateDegrees) const {
   return std::max<unsigned>(
       options.minTests, static_cast<unsigned>(std::ceil(
                             options.log2Target / std::min(-1e-9, perTest))));
+}
+
+uint64_t EquivalenceChecker::estimateCheckBytes(func::FuncOp candidate,
+                                                unsigned numTests) const {
+  auto add = [](uint64_t a, uint64_t b) {
+    return a > UINT64_MAX - b ? UINT64_MAX : a + b;
+  };
+  constexpr uint64_t fieldBytes = sizeof(FieldValue), floatBytes = 4;
+  uint64_t keptOutputs = llvm::SaturatingMultiply(
+      estimateResultBytes(reference, fieldBytes),
+      std::max<uint64_t>(numTests, tests.size()));
+  uint64_t fieldPeak =
+      std::max(estimateInterpreterPeakBytes(reference, fieldBytes),
+               estimateInterpreterPeakBytes(candidate, fieldBytes));
+  uint64_t floatKept = add(estimateArgumentBytes(reference, floatBytes),
+                           estimateResultBytes(reference, floatBytes));
+  uint64_t floatPeak =
+      std::max(estimateInterpreterPeakBytes(reference, floatBytes),
+               estimateInterpreterPeakBytes(candidate, floatBytes));
+  return add(add(keptOutputs, floatKept), std::max(fieldPeak, floatPeak));
 }
 
 FailureOr<EquivalenceReport>

@@ -94,6 +94,15 @@ public:
   /// The finite-field tests a candidate of this structure needs.
   unsigned getNumTests(const ProgramDegrees &candidateDegrees) const;
 
+  /// The most memory, in bytes, that checking `candidate` with `numTests`
+  /// field tests (check() or checkFieldTests()) holds at once: the field
+  /// test's inputs and live intermediates (16 bytes a value) of the reference
+  /// or the candidate, whichever is more, the reference's outputs kept for
+  /// every test, and the float check's inputs, reference outputs and
+  /// intermediates (4 bytes a value). An estimate from the IR
+  /// (MemoryFootprint.h); nothing is allocated.
+  uint64_t estimateCheckBytes(func::FuncOp candidate, unsigned numTests) const;
+
   ~EquivalenceChecker();
 
 private:

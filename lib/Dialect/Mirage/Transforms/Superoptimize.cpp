@@ -24,6 +24,7 @@
 #include "Mirage/Support/PassStatistics.h"
 #include "Mirage/Target/GpuTarget.h"
 #include "Mirage/Verify/Equivalence.h"
+#include "Mirage/Verify/MemoryFootprint.h"
 
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/Verifier.h"
@@ -196,12 +197,27 @@ void MirageSuperoptimizePass::runOnOperation() {
   if (failed(checker))
     return signalPassFailure();
 
+  // What a verification may hold at once: the option, and what the
+  // address-space limit (ulimit -v) leaves.
+  uint64_t addressSpace = getAddressSpaceHeadroom();
+  uint64_t memoryLimit =
+      std::min<uint64_t>(uint64_t(verifyMemoryLimit) << 20, addressSpace);
+  auto describeMemoryLimit = [&] {
+    if (addressSpace < (uint64_t(verifyMemoryLimit) << 20))
+      return "the " + formatBytes(addressSpace) +
+             " that the address-space limit (ulimit -v) leaves";
+    return llvm::formatv("the {0} MiB that verify-memory-limit allows",
+                         verifyMemoryLimit.getValue())
+        .str();
+  };
+
   // The cache.
   SuperoptimizerCache cache(getCacheDirectory(), getOptionsKey(*gpu));
   std::string cachePath;
   if (cache.isEnabled()) {
     cachePath = cache.getEntryPath(func);
-    FailureOr<bool> reused = cache.load(func, cachePath, **checker);
+    FailureOr<bool> reused =
+        cache.load(func, cachePath, **checker, memoryLimit);
     if (failed(reused))
       return aborted() ? keepInputAborted() : signalPassFailure();
     if (*reused) {
@@ -297,6 +313,10 @@ void MirageSuperoptimizePass::runOnOperation() {
   };
   const Plan *chosen = nullptr;
   EquivalenceReport chosenReport;
+  // Verification evaluates whole programs: candidates that would need more
+  // memory than allowed are skipped (and a result chosen without them is not
+  // cached).
+  uint64_t overMemory = 0;
   for (const Plan &plan : plans) {
     if (aborted())
       return keepInputAborted();
@@ -315,8 +335,18 @@ void MirageSuperoptimizePass::runOnOperation() {
           << plan.describe() << ")";
       continue;
     }
-    FailureOr<EquivalenceReport> report =
-        (*checker)->check(candidate, analyzeProgramDegrees(plan.graph));
+    ProgramDegrees degrees = analyzeProgramDegrees(plan.graph);
+    uint64_t needed = (*checker)->estimateCheckBytes(
+        candidate, (*checker)->getNumTests(degrees));
+    if (needed > memoryLimit) {
+      ++overMemory;
+      emitRemark(func.getLoc())
+          << "mirage-superoptimize: did not verify a candidate ("
+          << plan.describe() << "): it would need " << formatBytes(needed)
+          << ", more than " << describeMemoryLimit();
+      continue;
+    }
+    FailureOr<EquivalenceReport> report = (*checker)->check(candidate, degrees);
     if (failed(report))
       return aborted() ? keepInputAborted() : signalPassFailure();
     if (!report->equivalent) {
@@ -338,9 +368,13 @@ void MirageSuperoptimizePass::runOnOperation() {
       "by verification",
       derivations.size(), counters.explored.load(), counters.pruned.load(),
       rejected);
+  if (overMemory)
+    counts += llvm::formatv(", {0} not verified: they would need more than {1}",
+                            overMemory, describeMemoryLimit())
+                  .str();
   if (!chosen || chosen->key == unfused->key) {
     // Nothing beats the input: keep it as it is.
-    if (budgetRanOut || !chosen) {
+    if (budgetRanOut || !chosen || overMemory) {
       emitWarning(func.getLoc()) << llvm::formatv(
           "mirage-superoptimize: @{0}: {1}; keeping the input ({2} "
           "kernel(s), estimated {3:f1} us on {4}); {5}",
@@ -353,6 +387,9 @@ void MirageSuperoptimizePass::runOnOperation() {
                               "μGraph beat the input",
                               timeBudget.getValue())
                     .str()
+          : overMemory
+              ? std::string("no μGraph that beats the input could be "
+                            "verified within the memory limit")
               : std::string("no candidate passed verification"),
           inputKernels, unfused->seconds * 1e6, gpu->device, counts);
       return;
@@ -380,8 +417,8 @@ void MirageSuperoptimizePass::runOnOperation() {
                        : "",
         chosen->describe());
   }
-  if (budgetRanOut || interrupted)
-    return; // a longer search might do better: do not cache
+  if (budgetRanOut || interrupted || overMemory)
+    return; // a longer search, or more memory, might do better: no cache
   if (cache.isEnabled())
     cache.store(func, cachePath);
 }

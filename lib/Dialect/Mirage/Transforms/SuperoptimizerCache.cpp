@@ -12,6 +12,7 @@
 #include "Mirage/Support/FileOutput.h"
 #include "Mirage/Verify/Equivalence.h"
 #include "Mirage/Verify/FieldDomain.h"
+#include "Mirage/Verify/MemoryFootprint.h"
 
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/IRMapping.h"
@@ -110,7 +111,8 @@ static std::string validateEntry(StringRef text, StringRef path,
 }
 
 FailureOr<bool> SuperoptimizerCache::load(func::FuncOp func, StringRef path,
-                                          EquivalenceChecker &checker) const {
+                                          EquivalenceChecker &checker,
+                                          uint64_t memoryLimit) const {
   auto unusable = [&](const Twine &why) {
     emitWarning(func.getLoc())
         << "mirage-superoptimize: @" << func.getName()
@@ -142,6 +144,11 @@ FailureOr<bool> SuperoptimizerCache::load(func::FuncOp func, StringRef path,
 
   // An entry that was edited, or written by a build with a bug, must not
   // replace the function: one finite-field test against the input.
+  uint64_t needed = checker.estimateCheckBytes(entry, /*numTests=*/1);
+  if (needed > memoryLimit)
+    return unusable("checking it would need " + formatBytes(needed) +
+                    ", more than the memory limit of " +
+                    formatBytes(memoryLimit));
   FailureOr<EquivalenceReport> report =
       checker.checkFieldTests(entry, /*numTests=*/1);
   if (failed(report))
