@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "Mirage/Interpreter/TensorIO.h"
+#include "Mirage/Interpreter/Slicing.h"
 #include "Mirage/Dialect/Mirage/IR/MirageOps.h"
 #include "Mirage/Interpreter/FloatDomain.h"
 #include "Mirage/Support/HalfFloat.h"
@@ -33,18 +34,24 @@ Tensor<float> mlir::mirage::makeRandomTensor(ArrayRef<int64_t> shape,
                                              ElementKind kind, uint64_t seed,
                                              unsigned argIndex, double low,
                                              double high) {
-  Tensor<float> tensor(shape);
+  return makeRandomTensor(shape, Box::whole(shape), kind, seed, argIndex, low,
+                          high);
+}
+
+Tensor<float> mlir::mirage::makeRandomTensor(ArrayRef<int64_t> shape,
+                                             const Box &box, ElementKind kind,
+                                             uint64_t seed, unsigned argIndex,
+                                             double low, double high) {
+  Tensor<float> tensor(box.getShape());
   uint64_t stream = splitMix64(splitMix64(seed) ^ (uint64_t(argIndex) << 32));
   FloatDomain domain;
-  int64_t n = tensor.getNumElements();
-  constexpr int64_t chunk = 1 << 16;
-  llvm::parallelFor(0, (n + chunk - 1) / chunk, [&](size_t c) {
-    int64_t begin = c * chunk, end = std::min(n, begin + chunk);
-    for (int64_t i = begin; i < end; ++i) {
-      // 53 random bits -> a double uniform in [0, 1).
-      double u = static_cast<double>(splitMix64(stream + uint64_t(i)) >> 11) *
-                 0x1.0p-53;
-      tensor[i] =
+  forEachRowOfBox(shape, box, [&](int64_t at, int64_t whole, int64_t length) {
+    for (int64_t i = 0; i < length; ++i) {
+      // 53 random bits of element `whole + i` -> a double uniform in [0, 1).
+      double u =
+          static_cast<double>(splitMix64(stream + uint64_t(whole + i)) >> 11) *
+          0x1.0p-53;
+      tensor[at + i] =
           domain.store(static_cast<float>(low + (high - low) * u), kind);
     }
   });

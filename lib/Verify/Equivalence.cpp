@@ -43,38 +43,17 @@ InterpreterOptions EquivalenceChecker::getInterpreterOptions() const {
 }
 
 namespace {
-std::vector<Tensor<FieldValue>> fieldInputs(func::FuncOp func,
-                                            const FieldDomain &domain) {
-  std::vector<Tensor<FieldValue>> inputs;
-  inputs.reserve(func.getNumArguments());
-  for (auto [i, type] : llvm::enumerate(func.getArgumentTypes())) {
-    Tensor<FieldValue> t(cast<ShapedType>(type).getShape());
-    int64_t n = t.getNumElements();
-    constexpr int64_t chunk = 1 << 16;
-    llvm::parallelFor(0, (n + chunk - 1) / chunk, [&](size_t c) {
-      int64_t begin = c * chunk, end = std::min(n, begin + chunk);
-      for (int64_t e = begin; e < end; ++e)
-        t[e] = domain.randomInput(i, e);
-    });
-    inputs.push_back(std::move(t));
-  }
-  return inputs;
-}
-
-std::vector<Tensor<float>> floatInputsFor(func::FuncOp func, uint64_t seed) {
-  std::vector<Tensor<float>> inputs;
-  for (auto [i, type] : llvm::enumerate(func.getArgumentTypes())) {
-    auto shaped = cast<ShapedType>(type);
-    double lo = kDefaultInputLow, hi = kDefaultInputHigh;
-    if (auto range = func.getArgAttrOfType<ArrayAttr>(i, kInputRangeAttrName)) {
-      lo = cast<FloatAttr>(range[0]).getValueAsDouble();
-      hi = cast<FloatAttr>(range[1]).getValueAsDouble();
-    }
-    inputs.push_back(makeRandomTensor(shaped.getShape(),
-                                      *getElementKind(shaped.getElementType()),
-                                      seed, i, lo, hi));
-  }
-  return inputs;
+/// The field test's input `arg` of a test, box by box: element i of the
+/// whole tensor is domain.randomInput(arg, i).
+Tensor<FieldValue> makeFieldInput(func::FuncOp func, const FieldDomain &domain,
+                                  unsigned arg, const Box &box) {
+  Tensor<FieldValue> tensor(box.getShape());
+  forEachRowOfBox(cast<ShapedType>(func.getArgumentTypes()[arg]).getShape(),
+                  box, [&](int64_t at, int64_t whole, int64_t length) {
+                    for (int64_t i = 0; i < length; ++i)
+                      tensor[at + i] = domain.randomInput(arg, whole + i);
+                  });
+  return tensor;
 }
 
 /// mirage-run's default relative tolerance of an element type.
@@ -106,13 +85,29 @@ EquivalenceChecker::create(func::FuncOp reference,
   return checker;
 }
 
-LogicalResult EquivalenceChecker::ensureFloatReference() {
+Tensor<float> EquivalenceChecker::makeFloatInput(func::FuncOp func,
+                                                unsigned arg,
+                                                const Box &box) const {
+  auto shaped = cast<ShapedType>(func.getArgumentTypes()[arg]);
+  double lo = kDefaultInputLow, hi = kDefaultInputHigh;
+  if (auto range =
+          func.getArgAttrOfType<ArrayAttr>(arg, kInputRangeAttrName)) {
+    lo = cast<FloatAttr>(range[0]).getValueAsDouble();
+    hi = cast<FloatAttr>(range[1]).getValueAsDouble();
+  }
+  return makeRandomTensor(shaped.getShape(), box,
+                          *getElementKind(shaped.getElementType()),
+                          options.seed, arg, lo, hi);
+}
+
+LogicalResult EquivalenceChecker::ensureFloatReference(ArrayRef<Piece> pieces) {
   if (floatReferenceReady)
     return success();
-  floatInputs = floatInputsFor(reference, options.seed);
   FloatInterpreter floats(FloatDomain(), getInterpreterOptions());
-  FailureOr<SmallVector<Tensor<float>>> outputs =
-      floats.run(reference, floatInputs);
+  FailureOr<SmallVector<Tensor<float>>> outputs = floats.runInPieces(
+      reference, pieces, [&](unsigned arg, const Box &box) {
+        return makeFloatInput(reference, arg, box);
+      });
   if (failed(outputs))
     return failure();
   floatReference.assign(std::make_move_iterator(outputs->begin()),
@@ -121,14 +116,52 @@ LogicalResult EquivalenceChecker::ensureFloatReference() {
   return success();
 }
 
+uint64_t EquivalenceChecker::getKeptBytes(unsigned numTests) const {
+  uint64_t tests = std::max<uint64_t>(numTests, this->tests.size());
+  uint64_t field = estimateResultBytes(reference, sizeof(FieldValue));
+  uint64_t floats = estimateResultBytes(reference, sizeof(float));
+  // The reference's outputs of every test and the candidate's of one; the
+  // float outputs of both.
+  return llvm::SaturatingAdd(llvm::SaturatingMultiply(field, tests + 1),
+                             llvm::SaturatingMultiply(floats, uint64_t(2)));
+}
+
+std::optional<std::vector<Piece>>
+EquivalenceChecker::planEvaluation(func::FuncOp func, uint64_t bytesPerValue,
+                                   uint64_t keptBytes,
+                                   EquivalenceReport &report) {
+  uint64_t budget =
+      options.memoryLimit > keptBytes ? options.memoryLimit - keptBytes : 0;
+  uint64_t smallest = 0;
+  std::optional<std::vector<Piece>> pieces =
+      planPieces(func, bytesPerValue, budget, &smallest);
+  if (!pieces) {
+    report.unverifiable = true;
+    report.reason = llvm::formatv(
+        "checking @{0} would need at least {1} ({2} kept, and {3} for its "
+        "smallest pieces), more than the memory limit of {4}",
+        func.getName(), formatBytes(llvm::SaturatingAdd(keptBytes, smallest)),
+        formatBytes(keptBytes), formatBytes(smallest),
+        formatBytes(options.memoryLimit));
+    return std::nullopt;
+  }
+  report.pieces = std::max(report.pieces, pieces->size());
+  report.peakBytes = std::max(
+      report.peakBytes,
+      llvm::SaturatingAdd(keptBytes, estimatePiecesPeakBytes(
+                                         func, *pieces, bytesPerValue)));
+  return pieces;
+}
+
 FailureOr<SmallVector<Tensor<FieldValue>>>
 EquivalenceChecker::runTest(unsigned index, func::FuncOp candidate,
+                            ArrayRef<Piece> pieces,
+                            ArrayRef<Piece> referencePieces,
                             bool &degenerate) {
   // Test seeds: distinct per index and redraw, derived from the user's seed.
   uint64_t seed = options.seed * 0x9e3779b97f4a7c15ull + 0x5eed;
-  std::vector<Tensor<FieldValue>> inputs;
   while (tests.size() <= index) {
-    // A new test: draw inputs, evaluate the reference (redrawing if a
+    // A new test: evaluate the reference on fresh inputs (redrawing if a
     // division by zero makes it degenerate) and keep its outputs.
     std::unique_ptr<Test> test;
     // The interpreter works on a copy of the domain: its flag is the one set.
@@ -139,9 +172,12 @@ EquivalenceChecker::runTest(unsigned index, func::FuncOp candidate,
       test->domain =
           std::make_unique<FieldDomain>(seed + tests.size() * 16 + attempt);
       FieldInterpreter interpreter(*test->domain, getInterpreterOptions());
-      inputs = fieldInputs(reference, *test->domain);
       FailureOr<SmallVector<Tensor<FieldValue>>> outputs =
-          interpreter.run(reference, inputs);
+          interpreter.runInPieces(
+              reference, referencePieces, [&](unsigned arg, const Box &box) {
+                return makeFieldInput(reference, interpreter.getDomain(), arg,
+                                      box);
+              });
       if (failed(outputs))
         return failure();
       test->referenceOutputs.assign(std::make_move_iterator(outputs->begin()),
@@ -155,15 +191,12 @@ EquivalenceChecker::runTest(unsigned index, func::FuncOp candidate,
       return failure();
     }
     tests.push_back(std::move(test));
-    if (tests.size() <= index)
-      inputs.clear();
   }
-  // The inputs are drawn again unless the reference was just run on them.
   FieldInterpreter interpreter(*tests[index]->domain, getInterpreterOptions());
-  if (inputs.empty())
-    inputs = fieldInputs(candidate, interpreter.getDomain());
-  FailureOr<SmallVector<Tensor<FieldValue>>> outputs =
-      interpreter.run(candidate, inputs);
+  FailureOr<SmallVector<Tensor<FieldValue>>> outputs = interpreter.runInPieces(
+      candidate, pieces, [&](unsigned arg, const Box &box) {
+        return makeFieldInput(candidate, interpreter.getDomain(), arg, box);
+      });
   degenerate = interpreter.getDomain().isDegenerate();
   return outputs;
 }
@@ -177,26 +210,6 @@ EquivalenceChecker::getNumTests(const ProgramDegrees &candidateDegrees) const {
                             options.log2Target / std::min(-1e-9, perTest))));
 }
 
-uint64_t EquivalenceChecker::estimateCheckBytes(func::FuncOp candidate,
-                                                unsigned numTests) const {
-  auto add = [](uint64_t a, uint64_t b) {
-    return a > UINT64_MAX - b ? UINT64_MAX : a + b;
-  };
-  constexpr uint64_t fieldBytes = sizeof(FieldValue), floatBytes = 4;
-  uint64_t keptOutputs = llvm::SaturatingMultiply(
-      estimateResultBytes(reference, fieldBytes),
-      std::max<uint64_t>(numTests, tests.size()));
-  uint64_t fieldPeak =
-      std::max(estimateInterpreterPeakBytes(reference, fieldBytes),
-               estimateInterpreterPeakBytes(candidate, fieldBytes));
-  uint64_t floatKept = add(estimateArgumentBytes(reference, floatBytes),
-                           estimateResultBytes(reference, floatBytes));
-  uint64_t floatPeak =
-      std::max(estimateInterpreterPeakBytes(reference, floatBytes),
-               estimateInterpreterPeakBytes(candidate, floatBytes));
-  return add(add(keptOutputs, floatKept), std::max(fieldPeak, floatPeak));
-}
-
 FailureOr<EquivalenceReport>
 EquivalenceChecker::checkFieldTests(func::FuncOp candidate,
                                     unsigned numTests) {
@@ -205,12 +218,21 @@ EquivalenceChecker::checkFieldTests(func::FuncOp candidate,
     report.reason = "the signatures differ";
     return report;
   }
+  uint64_t kept = getKeptBytes(numTests);
+  std::optional<std::vector<Piece>> referencePieces =
+      planEvaluation(reference, sizeof(FieldValue), kept, report);
+  if (!referencePieces)
+    return report;
+  std::optional<std::vector<Piece>> pieces =
+      planEvaluation(candidate, sizeof(FieldValue), kept, report);
+  if (!pieces)
+    return report;
   for (unsigned index = 0; index < numTests; ++index) {
     if (options.shouldStop && options.shouldStop())
       return failure();
     bool degenerate = false;
     FailureOr<SmallVector<Tensor<FieldValue>>> outputs =
-        runTest(index, candidate, degenerate);
+        runTest(index, candidate, *pieces, *referencePieces, degenerate);
     if (failed(outputs))
       return failure();
     ++report.fieldTests;
@@ -249,11 +271,22 @@ EquivalenceChecker::check(func::FuncOp candidate,
   report.log2Bound =
       log2FalseAccept(referenceDegrees, candidateDegrees) * numTests;
 
-  if (failed(ensureFloatReference()))
+  // The float check, in pieces too if need be.
+  uint64_t kept = getKeptBytes(numTests);
+  std::optional<std::vector<Piece>> referencePieces =
+      planEvaluation(reference, sizeof(float), kept, report);
+  std::optional<std::vector<Piece>> pieces =
+      referencePieces ? planEvaluation(candidate, sizeof(float), kept, report)
+                      : std::nullopt;
+  if (!pieces)
+    return report;
+  if (failed(ensureFloatReference(*referencePieces)))
     return failure();
   FloatInterpreter floats(FloatDomain(), getInterpreterOptions());
-  FailureOr<SmallVector<Tensor<float>>> outputs =
-      floats.run(candidate, floatInputs);
+  FailureOr<SmallVector<Tensor<float>>> outputs = floats.runInPieces(
+      candidate, *pieces, [&](unsigned arg, const Box &box) {
+        return makeFloatInput(candidate, arg, box);
+      });
   if (failed(outputs))
     return failure();
   for (auto [o, pair] : llvm::enumerate(llvm::zip(*outputs, floatReference))) {

@@ -23,6 +23,7 @@
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Support/LLVM.h"
+#include "llvm/ADT/STLFunctionalExtras.h"
 
 #include <functional>
 
@@ -30,6 +31,8 @@ namespace mlir {
 namespace mirage {
 
 class GraphKernelOp;
+struct Box;
+struct Piece;
 
 struct InterpreterOptions {
   /// Round every kernel-level result to its tensor's element type (what a GPU
@@ -85,6 +88,17 @@ public:
   FailureOr<SmallVector<TensorT>>
   evaluateGraphKernel(GraphKernelOp kernel,
                       ArrayRef<const TensorT *> inputs) const;
+
+  /// Evaluates `func`'s results piece by piece (planPieces, Slicing.h):
+  /// for each piece only the ops it needs, on the boxes it needs, with the
+  /// arguments' boxes made by `makeInput(argIndex, box)`. Holds one piece's
+  /// slice at a time (plus the whole results) and returns the whole
+  /// results, equal bit for bit to run() on whole inputs. Fails as run()
+  /// does (a diagnostic, or a stop request without one).
+  FailureOr<SmallVector<TensorT>> runInPieces(
+      func::FuncOp func, ArrayRef<Piece> pieces,
+      llvm::function_ref<TensorT(unsigned argIndex, const Box &box)>
+          makeInput) const;
 
   const Domain &getDomain() const { return domain; }
   const InterpreterOptions &getOptions() const { return options; }

@@ -20,6 +20,7 @@
 
 #include "Mirage/Dialect/Mirage/IR/MirageOps.h"
 #include "Mirage/Interpreter/Interpreter.h"
+#include "Mirage/Interpreter/Slicing.h"
 
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/TypeSwitch.h"
@@ -795,6 +796,94 @@ KernelGraphInterpreter<Domain>::run(func::FuncOp func,
   }
   func.emitError() << "@" << func.getName() << " does not end with func.return";
   return failure();
+}
+
+template <typename Domain>
+FailureOr<SmallVector<typename KernelGraphInterpreter<Domain>::TensorT>>
+KernelGraphInterpreter<Domain>::runInPieces(
+    func::FuncOp func, ArrayRef<Piece> pieces,
+    llvm::function_ref<TensorT(unsigned argIndex, const Box &box)> makeInput)
+    const {
+  Block &body = func.getBody().front();
+  Operation *terminator = body.getTerminator();
+  SmallVector<TensorT> outputs;
+  for (Type type : func.getResultTypes())
+    outputs.emplace_back(cast<ShapedType>(type).getShape(), domain.zero());
+  // `part` of a tensor holding `box`, as a tensor of its own.
+  auto extract = [](const TensorT &whole, const Box &box, const Box &part) {
+    TensorT out(part.getShape());
+    SmallVector<int64_t> offsets;
+    for (auto [l, pl] : llvm::zip(box.lo, part.lo))
+      offsets.push_back(pl - l);
+    interp::copyBox(whole.getShape(), offsets, out.getShape(),
+                    const_cast<Scalar *>(whole.begin()), out.begin(),
+                    /*toPart=*/true);
+    return out;
+  };
+  for (const Piece &piece : pieces) {
+    SmallVector<std::optional<Box>> demand(func.getNumResults());
+    demand[piece.result] = piece.box;
+    SlicePlan plan(func, demand);
+    llvm::DenseMap<Value, std::unique_ptr<TensorT>> values;
+    for (BlockArgument arg : body.getArguments())
+      if (const Box *box = plan.getBox(arg))
+        values[arg] =
+            std::make_unique<TensorT>(makeInput(arg.getArgNumber(), *box));
+    llvm::DenseMap<Value, Operation *> lastUse;
+    for (Operation &op : body)
+      if (plan.getOpSlice(&op) || &op == terminator)
+        for (Value operand : op.getOperands())
+          lastUse[operand] = &op;
+    for (Operation &op : body.without_terminator()) {
+      const OpSlice *slice = plan.getOpSlice(&op);
+      if (!slice)
+        continue;
+      if (options.isStopRequested())
+        return failure();
+      // Operands read in part are copied out of their producer's box.
+      SmallVector<TensorT> copies;
+      copies.reserve(op.getNumOperands());
+      SmallVector<const TensorT *> operands;
+      for (auto [operand, box] : llvm::zip(op.getOperands(), slice->operands)) {
+        const TensorT *value = values.find(operand)->second.get();
+        const Box &produced = *plan.getBox(operand);
+        if (produced == box) {
+          operands.push_back(value);
+          continue;
+        }
+        copies.push_back(extract(*value, produced, box));
+        operands.push_back(&copies.back());
+      }
+      FailureOr<SmallVector<TensorT>> results = failure();
+      if (slice->whole) {
+        results = evaluate(&op, operands);
+      } else {
+        SlicedOp sliced = cloneSlicedOp(&op, *slice);
+        if (!sliced.op)
+          return failure();
+        results = evaluate(sliced.op, operands);
+      }
+      if (failed(results))
+        return failure();
+      for (auto [result, tensor] : llvm::zip(op.getResults(), *results))
+        if (lastUse.count(result))
+          values[result] = std::make_unique<TensorT>(std::move(tensor));
+      for (Value operand : op.getOperands())
+        if (lastUse.lookup(operand) == &op && !isa<BlockArgument>(operand)) {
+          values.erase(operand);
+          lastUse.erase(operand);
+        }
+    }
+    // The piece, from the returned value's box into the whole result.
+    Value returned = terminator->getOperand(piece.result);
+    TensorT part = extract(*values.find(returned)->second,
+                           *plan.getBox(returned), piece.box);
+    SmallVector<int64_t> shape = piece.box.getShape();
+    interp::copyBox(outputs[piece.result].getShape(), piece.box.lo, shape,
+                    outputs[piece.result].begin(), part.begin(),
+                    /*toPart=*/false);
+  }
+  return outputs;
 }
 
 } // namespace mirage

@@ -17,6 +17,8 @@
 namespace mlir {
 namespace mirage {
 
+struct Box;
+
 /// The default range of random test inputs.
 inline constexpr double kDefaultInputLow = -0.5, kDefaultInputHigh = 0.5;
 
@@ -29,6 +31,12 @@ inline constexpr double kDefaultInputLow = -0.5, kDefaultInputHigh = 0.5;
 Tensor<float> makeRandomTensor(ArrayRef<int64_t> shape, ElementKind kind,
                                uint64_t seed, unsigned argIndex, double low,
                                double high);
+
+/// The `box` of makeRandomTensor(shape, ...): the same values, made without
+/// the rest of the tensor (Slicing.h).
+Tensor<float> makeRandomTensor(ArrayRef<int64_t> shape, const Box &box,
+                               ElementKind kind, uint64_t seed,
+                               unsigned argIndex, double low, double high);
 
 /// Loads a .npy file as the value of an argument of type `type`. float16,
 /// float32 and float64 arrays are accepted and rounded to the element type

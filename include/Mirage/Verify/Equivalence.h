@@ -26,6 +26,7 @@
 #define MIRAGE_VERIFY_EQUIVALENCE_H
 
 #include "Mirage/Interpreter/Interpreter.h"
+#include "Mirage/Interpreter/Slicing.h"
 #include "Mirage/Interpreter/Tensor.h"
 #include "Mirage/Verify/FieldDomain.h"
 #include "Mirage/Verify/TestBound.h"
@@ -46,15 +47,25 @@ struct EquivalenceOptions {
   double log2Target = -30;
   /// Finite-field tests per candidate, at least.
   unsigned minTests = 1;
+  /// The most bytes a check may hold at once: the inputs, intermediates and
+  /// outputs of its evaluations (16 bytes a value in Z_p x Z_q, 4 in f32)
+  /// and the reference's outputs it keeps. A program too large for it is
+  /// evaluated piece by piece (Slicing.h), which computes the very same
+  /// test; a candidate whose pieces cannot be made small enough is reported
+  /// unverifiable.
+  uint64_t memoryLimit = UINT64_MAX;
   /// Polled between tests and ops (InterpreterOptions::shouldStop): when it
-  /// returns true, create() and the checks return failure without a
-  /// diagnostic, and the caller reports the stop.
+  /// returns true, the checks return failure without a diagnostic, and the
+  /// caller reports the stop.
   std::function<bool()> shouldStop;
 };
 
 struct EquivalenceReport {
   bool equivalent = false;
-  /// Why the candidate was rejected, if it was.
+  /// True when the candidate could not be checked within the memory limit
+  /// (`reason` says what it needs); `equivalent` is then false.
+  bool unverifiable = false;
+  /// Why the candidate was rejected or not checked, if it was.
   std::string reason;
   unsigned fieldTests = 0;
   /// log2 of the false-accept bound of the tests together.
@@ -62,6 +73,10 @@ struct EquivalenceReport {
   /// The float check: max |candidate − reference| / max |reference| over the
   /// outputs.
   double maxRelativeError = 0;
+  /// The most pieces one evaluation was cut into (1: whole programs), and
+  /// the most bytes the check was estimated to hold at once.
+  size_t pieces = 1;
+  uint64_t peakBytes = 0;
 };
 
 /// Checks candidates against one reference, caching the reference's
@@ -94,15 +109,6 @@ public:
   /// The finite-field tests a candidate of this structure needs.
   unsigned getNumTests(const ProgramDegrees &candidateDegrees) const;
 
-  /// The most memory, in bytes, that checking `candidate` with `numTests`
-  /// field tests (check() or checkFieldTests()) holds at once: the field
-  /// test's inputs and live intermediates (16 bytes a value) of the reference
-  /// or the candidate, whichever is more, the reference's outputs kept for
-  /// every test, and the float check's inputs, reference outputs and
-  /// intermediates (4 bytes a value). An estimate from the IR
-  /// (MemoryFootprint.h); nothing is allocated.
-  uint64_t estimateCheckBytes(func::FuncOp candidate, unsigned numTests) const;
-
   ~EquivalenceChecker();
 
 private:
@@ -110,19 +116,34 @@ private:
   struct Test;
   /// The interpreters' options: defaults, plus the stop request.
   InterpreterOptions getInterpreterOptions() const;
-  /// Runs test `index` on `candidate`: the reference's outputs are computed
-  /// (on the same inputs) and kept the first time.
+  /// Bytes kept across evaluations while checking with `numTests` tests: the
+  /// reference's field outputs of every test, the candidate's, and the
+  /// float outputs of both.
+  uint64_t getKeptBytes(unsigned numTests) const;
+  /// Plans the pieces of an evaluation of `func` at `bytesPerValue` within
+  /// what the memory limit leaves beside `keptBytes`; on failure, sets the
+  /// report's `unverifiable` and `reason`.
+  std::optional<std::vector<Piece>> planEvaluation(func::FuncOp func,
+                                                   uint64_t bytesPerValue,
+                                                   uint64_t keptBytes,
+                                                   EquivalenceReport &report);
+  /// Runs test `index` on `candidate` (in `pieces`): the reference's outputs
+  /// are computed (in `referencePieces`) and kept the first time.
   FailureOr<SmallVector<Tensor<FieldValue>>>
-  runTest(unsigned index, func::FuncOp candidate, bool &degenerate);
+  runTest(unsigned index, func::FuncOp candidate, ArrayRef<Piece> pieces,
+          ArrayRef<Piece> referencePieces, bool &degenerate);
   /// Evaluates the reference in f32 on the float check's inputs, the first
   /// time a float check needs it.
-  LogicalResult ensureFloatReference();
+  LogicalResult ensureFloatReference(ArrayRef<Piece> pieces);
+  /// The float check's inputs of `func`, box by box.
+  Tensor<float> makeFloatInput(func::FuncOp func, unsigned arg,
+                               const Box &box) const;
 
   func::FuncOp reference;
   ProgramDegrees referenceDegrees;
   EquivalenceOptions options;
   std::vector<std::unique_ptr<Test>> tests;
-  std::vector<Tensor<float>> floatInputs, floatReference;
+  std::vector<Tensor<float>> floatReference;
   bool floatReferenceReady = false;
 };
 

@@ -188,15 +188,6 @@ void MirageSuperoptimizePass::runOnOperation() {
   FailureOr<KernelGraph> target = analyzeKernelGraph(func, graph);
   if (failed(target))
     return signalPassFailure();
-  EquivalenceOptions verifyOptions;
-  verifyOptions.seed = seed;
-  verifyOptions.shouldStop = aborted;
-  FailureOr<std::unique_ptr<EquivalenceChecker>> checker =
-      EquivalenceChecker::create(func, analyzeProgramDegrees(*target),
-                                 verifyOptions);
-  if (failed(checker))
-    return signalPassFailure();
-
   // What a verification may hold at once: the option, and what the
   // address-space limit (ulimit -v) leaves.
   uint64_t addressSpace = getAddressSpaceHeadroom();
@@ -211,13 +202,22 @@ void MirageSuperoptimizePass::runOnOperation() {
         .str();
   };
 
+  EquivalenceOptions verifyOptions;
+  verifyOptions.seed = seed;
+  verifyOptions.memoryLimit = memoryLimit;
+  verifyOptions.shouldStop = aborted;
+  FailureOr<std::unique_ptr<EquivalenceChecker>> checker =
+      EquivalenceChecker::create(func, analyzeProgramDegrees(*target),
+                                 verifyOptions);
+  if (failed(checker))
+    return signalPassFailure();
+
   // The cache.
   SuperoptimizerCache cache(getCacheDirectory(), getOptionsKey(*gpu));
   std::string cachePath;
   if (cache.isEnabled()) {
     cachePath = cache.getEntryPath(func);
-    FailureOr<bool> reused =
-        cache.load(func, cachePath, **checker, memoryLimit);
+    FailureOr<bool> reused = cache.load(func, cachePath, **checker);
     if (failed(reused))
       return aborted() ? keepInputAborted() : signalPassFailure();
     if (*reused) {
@@ -335,20 +335,18 @@ void MirageSuperoptimizePass::runOnOperation() {
           << plan.describe() << ")";
       continue;
     }
-    ProgramDegrees degrees = analyzeProgramDegrees(plan.graph);
-    uint64_t needed = (*checker)->estimateCheckBytes(
-        candidate, (*checker)->getNumTests(degrees));
-    if (needed > memoryLimit) {
+    FailureOr<EquivalenceReport> report =
+        (*checker)->check(candidate, analyzeProgramDegrees(plan.graph));
+    if (failed(report))
+      return aborted() ? keepInputAborted() : signalPassFailure();
+    if (report->unverifiable) {
       ++overMemory;
       emitRemark(func.getLoc())
           << "mirage-superoptimize: did not verify a candidate ("
-          << plan.describe() << "): it would need " << formatBytes(needed)
-          << ", more than " << describeMemoryLimit();
+          << plan.describe() << "): " << report->reason << " ("
+          << describeMemoryLimit() << ")";
       continue;
     }
-    FailureOr<EquivalenceReport> report = (*checker)->check(candidate, degrees);
-    if (failed(report))
-      return aborted() ? keepInputAborted() : signalPassFailure();
     if (!report->equivalent) {
       ++rejected;
       emitRemark(func.getLoc())
@@ -407,7 +405,8 @@ void MirageSuperoptimizePass::runOnOperation() {
         "mirage-superoptimize: @{0}: {1} kernel(s) instead of {2}, estimated "
         "{3:f1} us instead of {4:f1} us on {5}; {6}; verified by {7} "
         "finite-field test(s) (false accept <= 2^{8:f0}) and a float check "
-        "(max rel. error {9:e1}); search {10:f2} s, total {11:f2} s{12}: {13}",
+        "(max rel. error {9:e1}){14}; search {10:f2} s, total {11:f2} s{12}: "
+        "{13}",
         func.getName(), chosen->kernels.size(), inputKernels,
         chosen->seconds * 1e6, unfused->seconds * 1e6, gpu->device, counts,
         chosenReport.fieldTests, chosenReport.log2Bound,
@@ -415,7 +414,13 @@ void MirageSuperoptimizePass::runOnOperation() {
         interrupted    ? " (the search was interrupted: best found so far)"
         : budgetRanOut ? " (the time budget ran out: best found so far)"
                        : "",
-        chosen->describe());
+        chosen->describe(),
+        chosenReport.pieces > 1
+            ? llvm::formatv(", evaluated in {0} pieces within {1}",
+                            chosenReport.pieces,
+                            formatBytes(chosenReport.peakBytes))
+                  .str()
+            : std::string());
   }
   if (budgetRanOut || interrupted || overMemory)
     return; // a longer search, or more memory, might do better: no cache

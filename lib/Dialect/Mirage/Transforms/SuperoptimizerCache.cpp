@@ -12,7 +12,6 @@
 #include "Mirage/Support/FileOutput.h"
 #include "Mirage/Verify/Equivalence.h"
 #include "Mirage/Verify/FieldDomain.h"
-#include "Mirage/Verify/MemoryFootprint.h"
 
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/IRMapping.h"
@@ -111,8 +110,7 @@ static std::string validateEntry(StringRef text, StringRef path,
 }
 
 FailureOr<bool> SuperoptimizerCache::load(func::FuncOp func, StringRef path,
-                                          EquivalenceChecker &checker,
-                                          uint64_t memoryLimit) const {
+                                          EquivalenceChecker &checker) const {
   auto unusable = [&](const Twine &why) {
     emitWarning(func.getLoc())
         << "mirage-superoptimize: @" << func.getName()
@@ -144,15 +142,12 @@ FailureOr<bool> SuperoptimizerCache::load(func::FuncOp func, StringRef path,
 
   // An entry that was edited, or written by a build with a bug, must not
   // replace the function: one finite-field test against the input.
-  uint64_t needed = checker.estimateCheckBytes(entry, /*numTests=*/1);
-  if (needed > memoryLimit)
-    return unusable("checking it would need " + formatBytes(needed) +
-                    ", more than the memory limit of " +
-                    formatBytes(memoryLimit));
   FailureOr<EquivalenceReport> report =
       checker.checkFieldTests(entry, /*numTests=*/1);
   if (failed(report))
     return failure();
+  if (report->unverifiable)
+    return unusable("cannot check it: " + report->reason);
   if (!report->equivalent)
     return unusable("it does not compute @" + func.getName() + " (" +
                     report->reason + ")");

@@ -48,13 +48,12 @@ public:
 
   /// If `path` holds a usable entry for `func`, replaces `func`'s body with
   /// it and returns true. `checker` (whose reference is `func`) runs the
-  /// finite-field test, if it fits in `memoryLimit` bytes. A missing entry
-  /// returns false quietly; an unusable one (or one that cannot be checked
-  /// within the limit) returns false with a warning saying why. Fails only if
+  /// finite-field test, within its memory limit. A missing entry returns
+  /// false quietly; an unusable one (or one that cannot be checked within
+  /// the limit) returns false with a warning saying why. Fails only if
   /// `checker` fails (a diagnostic was emitted, or it was asked to stop).
   FailureOr<bool> load(func::FuncOp func, StringRef path,
-                       EquivalenceChecker &checker,
-                       uint64_t memoryLimit) const;
+                       EquivalenceChecker &checker) const;
 
   /// Writes `func` as the entry at `path`; warns on failure.
   void store(func::FuncOp func, StringRef path) const;

@@ -146,11 +146,12 @@ def MirageSuperoptimize : Pass<"mirage-superoptimize", "func::FuncOp"> {
            "Directory of cached results (empty: ~/.cache/mirage-mlir; "
            "'none': no cache)">,
     Option<"verifyMemoryLimit", "verify-memory-limit", "unsigned",
-           /*default=*/"6144",
-           "MiB that verifying one candidate may hold (its tests evaluate "
-           "whole programs: 16 bytes a value in Z_p x Z_q, 4 in f32); a "
-           "candidate that needs more is not verified, and the address-space "
-           "limit (ulimit -v) lowers the bound">,
+           /*default=*/"1024",
+           "MiB that verifying one candidate may hold (16 bytes a value in "
+           "Z_p x Z_q, 4 in f32); larger programs are tested piece by piece "
+           "with the same bound, a candidate whose pieces cannot be made "
+           "small enough is not verified, and the address-space limit "
+           "(ulimit -v) lowers the bound">,
     Option<"listCandidates", "list-candidates", "unsigned", /*default=*/"0",
            "Also emit a remark for each of the this many cheapest candidates "
            "(kernels, tilings, estimated cost), to show what the chosen one "
