@@ -8,7 +8,6 @@
 
 #include "Mirage/Verify/MemoryFootprint.h"
 
-#include "llvm/ADT/DenseMap.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/MathExtras.h"
 #include "llvm/Support/MemoryBuffer.h"
@@ -46,39 +45,9 @@ static uint64_t sumBytes(TypeRange types, uint64_t bytesPerValue) {
   return total;
 }
 
-uint64_t mlir::mirage::estimateArgumentBytes(func::FuncOp func,
-                                             uint64_t bytesPerValue) {
-  return sumBytes(func.getArgumentTypes(), bytesPerValue);
-}
-
 uint64_t mlir::mirage::estimateResultBytes(func::FuncOp func,
                                            uint64_t bytesPerValue) {
   return sumBytes(func.getResultTypes(), bytesPerValue);
-}
-
-uint64_t mlir::mirage::estimateInterpreterPeakBytes(func::FuncOp func,
-                                                    uint64_t bytesPerValue) {
-  if (func.isExternal() || !func.getBody().hasOneBlock())
-    return 0;
-  Block &body = func.getBody().front();
-  llvm::DenseMap<Value, Operation *> lastUse;
-  for (Operation &op : body)
-    for (Value operand : op.getOperands())
-      lastUse[operand] = &op;
-  uint64_t live = estimateArgumentBytes(func, bytesPerValue);
-  uint64_t peak = live;
-  for (Operation &op : body) {
-    // While the op runs, its operands and its results are all held.
-    live = addSaturating(live, sumBytes(op.getResultTypes(), bytesPerValue));
-    peak = std::max(peak, live);
-    for (Value operand : op.getOperands())
-      if (lastUse.lookup(operand) == &op && operand.getDefiningOp()) {
-        uint64_t bytes = typeBytes(operand.getType(), bytesPerValue);
-        live = live > bytes ? live - bytes : 0;
-        lastUse.erase(operand); // an operand used twice is freed once
-      }
-  }
-  return peak;
 }
 
 uint64_t mlir::mirage::getAddressSpaceHeadroom() {

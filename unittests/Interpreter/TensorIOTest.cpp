@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "Mirage/Interpreter/TensorIO.h"
+#include "Mirage/Interpreter/Slicing.h"
 #include "Mirage/Support/HalfFloat.h"
 
 #include "mlir/IR/BuiltinTypes.h"
@@ -34,6 +35,23 @@ TEST(TensorIOTest, RandomInputsAreInRangeAndRepresentable) {
   }
   // Mean of U(-0.25, 0.75) is 0.25; 6400 samples give a std. error of 0.0036.
   EXPECT_NEAR(sum / t.getNumElements(), 0.25, 0.02);
+}
+
+TEST(TensorIOTest, ABoxOfRandomInputsIsThatBoxOfTheWhole) {
+  // What the verifier's pieces rely on (Slicing.h).
+  Tensor<float> whole =
+      makeRandomTensor({4, 6, 10}, ElementKind::BF16, 9, 2, -1, 1);
+  Box box;
+  box.lo = {1, 2, 3};
+  box.hi = {3, 5, 9};
+  Tensor<float> part =
+      makeRandomTensor({4, 6, 10}, box, ElementKind::BF16, 9, 2, -1, 1);
+  ASSERT_EQ(part.getShape(), ArrayRef<int64_t>({2, 3, 6}));
+  for (int64_t i = 0; i < 2; ++i)
+    for (int64_t j = 0; j < 3; ++j)
+      for (int64_t k = 0; k < 6; ++k)
+        EXPECT_EQ(part[(i * 3 + j) * 6 + k],
+                  whole[((i + 1) * 6 + j + 2) * 10 + k + 3]);
 }
 
 TEST(TensorIOTest, RandomInputsDependOnSeedAndArgumentOnly) {

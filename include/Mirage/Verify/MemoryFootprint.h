@@ -6,13 +6,11 @@
 //
 //===----------------------------------------------------------------------===//
 //
-// The verifier evaluates whole programs in the interpreter, so its memory
-// grows with the program's tensors: moe's two 8 x 4096 x 4096 weights take
-// 4.3 GB per finite-field test. These estimates, computed from the IR before
-// anything is allocated, let the superoptimizer keep a verification within a
-// bound (its verify-memory-limit option, and what RLIMIT_AS leaves) and keep
-// the input with a remark instead of running out of memory, which in an LLVM
-// tool is an abort ("LLVM ERROR: out of memory"), not an error.
+// What the verifier needs to keep within a memory bound (its
+// verify-memory-limit option, and what RLIMIT_AS leaves) instead of running
+// out of memory, which in an LLVM tool is an abort ("LLVM ERROR: out of
+// memory"), not an error. The peak of an evaluation itself comes from
+// SlicePlan::estimatePeakBytes (Interpreter/Slicing.h).
 //
 //===----------------------------------------------------------------------===//
 
@@ -27,18 +25,8 @@
 namespace mlir {
 namespace mirage {
 
-/// Bytes the interpreter holds at its peak while running `func` over values
-/// of `bytesPerValue` bytes: the arguments (which the caller holds
-/// throughout) plus the results of the top-level ops that are live at once,
-/// counting an op's operands and results together while it runs (the
-/// interpreter frees each result after its last use). Thread blocks' tiles
-/// are not counted: they are a few KB each. Saturates at UINT64_MAX.
-uint64_t estimateInterpreterPeakBytes(func::FuncOp func,
-                                      uint64_t bytesPerValue);
-
-/// Bytes of `func`'s arguments, or of its results, at `bytesPerValue` bytes
-/// per element (saturating).
-uint64_t estimateArgumentBytes(func::FuncOp func, uint64_t bytesPerValue);
+/// Bytes of `func`'s results at `bytesPerValue` bytes per element
+/// (saturating).
 uint64_t estimateResultBytes(func::FuncOp func, uint64_t bytesPerValue);
 
 /// The bytes this process may still allocate under its address-space limit
