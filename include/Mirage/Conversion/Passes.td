@@ -80,7 +80,7 @@ def ConvertMirageToGPU : Pass<"convert-mirage-to-gpu", "ModuleOp"> {
   }];
   let options = [
     Option<"target", "target", "std::string", /*default=*/"\"\"",
-           "GPU whose shared-memory limit applies (sm_80, sm_90a, h200; "
+           "GPU whose limits apply (sm_80, sm_86, sm_89, sm_90a, h200; "
            "empty: the module's mirage.target, else sm_90a)">,
     Option<"doubleBuffer", "double-buffer", "bool", /*default=*/"true",
            "Give for-loop input tiles a second shared-memory slot, filled "
