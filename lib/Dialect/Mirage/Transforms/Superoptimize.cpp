@@ -290,7 +290,19 @@ void MirageSuperoptimizePass::runOnOperation() {
   fusionOptions.maxBlockOps = maxBlockOps;
   FusionSearch fusion(*gpu, fusionOptions, counters);
   // The input as it stands: every op a kernel of its own, best tiled.
-  std::optional<Plan> unfused = fusion.planUnfused(*target);
+  std::optional<Plan> unfused = fusion.planUnfused(*target, expired);
+  if (!unfused && expired()) {
+    emitWarning(func.getLoc()) << llvm::formatv(
+        "mirage-superoptimize: @{0}: {1} before the input was costed; keeping "
+        "the input ({2} kernel(s))",
+        func.getName(),
+        cancelled() ? std::string("the search was interrupted")
+                    : llvm::formatv("the time budget of {0:f1} s ran out",
+                                    timeBudget.getValue())
+                          .str(),
+        inputKernels);
+    return;
+  }
   if (!unfused) {
     emitError(func.getLoc(),
               "mirage-superoptimize: the cost model found no feasible "
@@ -359,11 +371,9 @@ void MirageSuperoptimizePass::runOnOperation() {
   };
   EquivalenceOptions verifyOptions;
   verifyOptions.seed = seed;
-  FailureOr<std::unique_ptr<EquivalenceChecker>> checker =
-      EquivalenceChecker::create(func, analyzeProgramDegrees(*target),
-                                 verifyOptions);
-  if (failed(checker))
-    return signalPassFailure();
+  // Built at the first candidate to verify: building it runs the input on
+  // full-size tensors, which keeping the input does not need.
+  std::unique_ptr<EquivalenceChecker> checker;
   const Plan *chosen = nullptr;
   EquivalenceReport chosenReport;
   for (const Plan &plan : plans) {
@@ -382,8 +392,16 @@ void MirageSuperoptimizePass::runOnOperation() {
           << plan.describe() << ")";
       continue;
     }
+    if (!checker) {
+      FailureOr<std::unique_ptr<EquivalenceChecker>> created =
+          EquivalenceChecker::create(func, analyzeProgramDegrees(*target),
+                                     verifyOptions);
+      if (failed(created))
+        return signalPassFailure();
+      checker = std::move(*created);
+    }
     FailureOr<EquivalenceReport> report =
-        (*checker)->check(candidate, analyzeProgramDegrees(plan.graph));
+        checker->check(candidate, analyzeProgramDegrees(plan.graph));
     if (failed(report))
       return signalPassFailure();
     if (!report->equivalent) {
