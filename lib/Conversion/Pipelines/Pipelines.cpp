@@ -126,6 +126,9 @@ void mlir::mirage::buildLowerToPTXPipeline(OpPassManager &pm,
   pm.addNestedPass<gpu::GPUModuleOp>(createMirageLegalizeMathForNVPTX());
   // Before convert-nvgpu-to-nvvm, which cannot lower bf16 mma.sync.
   pm.addNestedPass<gpu::GPUModuleOp>(createMirageLegalizeMmaForNVVM());
+  // Declares the dynamic shared memory 1024-byte aligned, which wgmma's
+  // 128-byte swizzle (applied to address bits) relies on.
+  pm.addNestedPass<gpu::GPUModuleOp>(createMirageAlignDynamicSharedMemory());
   gpu::GPUToNVVMPipelineOptions nvvm;
   nvvm.cubinChip = options.chip;
   // PTX ISA 8.0 is the first with sm_90a; it also covers sm_80.
