@@ -13,8 +13,10 @@
 #include "Mirage/Support/Npy.h"
 
 #include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/Parallel.h"
+#include "llvm/Support/raw_ostream.h"
 
 #include <cstring>
 
@@ -124,5 +126,33 @@ llvm::Error mlir::mirage::saveTensorToNpy(StringRef path,
     array.data.resize(4 * n);
     std::memcpy(array.data.data(), tensor.begin(), 4 * n);
   }
-  return writeNpy(path, array);
+  std::string contents = serializeNpy(array);
+  array.data = {};
+
+  // Write a temporary file beside `path` and rename it over `path`: a failed
+  // write (a full disk) leaves no half-written .npy, and an error instead of
+  // raw_fd_ostream's fatal "IO failure" when an error is left unchecked.
+  auto failure = [&](const llvm::Twine &why) {
+    return makeError("cannot write '" + path + "': " + why);
+  };
+  int fd;
+  SmallString<256> temp;
+  if (std::error_code ec = llvm::sys::fs::createUniqueFile(
+          path + ".tmp-%%%%%%", fd, temp))
+    return failure(ec.message());
+  std::error_code writeError;
+  {
+    llvm::raw_fd_ostream os(fd, /*shouldClose=*/true);
+    os << contents;
+    os.close();
+    writeError = os.error();
+    os.clear_error();
+  }
+  if (!writeError)
+    writeError = llvm::sys::fs::rename(temp, path);
+  if (writeError) {
+    llvm::sys::fs::remove(temp);
+    return failure(writeError.message());
+  }
+  return llvm::Error::success();
 }
