@@ -12,6 +12,7 @@
 #include "Mirage/Conversion/Pipelines.h"
 
 #include "Mirage/Dialect/Mirage/IR/MirageDialect.h"
+#include "Mirage/Target/GpuTarget.h"
 
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/Diagnostics.h"
@@ -27,9 +28,10 @@ using namespace mlir::mirage;
 LogicalResult mlir::mirage::compileKernelPackage(func::FuncOp func,
                                                  StringRef directory,
                                                  StringRef chip) {
-  if (getTargetForChip(chip).empty())
-    return func.emitError()
-           << "unknown chip '" << chip << "'; expected sm_80 or sm_90a";
+  if (!lookupGpuTargetForChip(chip))
+    return func.emitError() << "unknown chip '" << chip
+                            << "'; supported chips: "
+                            << getSupportedChipNames();
   // The lowering runs in a context of its own, with the conversion
   // interfaces, the NVVM target and the translation to LLVM IR registered
   // before any dialect loads (extensions registered later do not reach

@@ -11,11 +11,13 @@
 #include "Mirage/Dialect/Mirage/IR/MirageOps.h"
 #include "Mirage/Interpreter/FloatDomain.h"
 #include "Mirage/Support/HalfFloat.h"
+#include "Mirage/Support/FileOutput.h"
 #include "Mirage/Support/Npy.h"
 
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/Parallel.h"
+#include "llvm/Support/raw_ostream.h"
 
 #include <cstring>
 
@@ -131,5 +133,9 @@ llvm::Error mlir::mirage::saveTensorToNpy(StringRef path,
     array.data.resize(4 * n);
     std::memcpy(array.data.data(), tensor.begin(), 4 * n);
   }
-  return writeNpy(path, array);
+  std::string contents = serializeNpy(array);
+  array.data = {};
+  // Beside `path`, then renamed over it: a failed write (a full disk) leaves
+  // no half-written .npy and is an error, not raw_fd_ostream's fatal one.
+  return writeFileAtomically(path, [&](llvm::raw_ostream &os) { os << contents; });
 }

@@ -150,7 +150,10 @@ void AlgebraicSearch::run(function_ref<bool()> expired) {
       }
     }
     for (const OpSpec &spec : binarySpecs) {
-      for (unsigned a = 0; a < end; ++a)
+      for (unsigned a = 0; a < end; ++a) {
+        // A round is quadratic in the nodes: poll within it too.
+        if (expired())
+          return;
         for (unsigned b = 0; b < end; ++b) {
           if (a < frontierBegin && b < frontierBegin)
             continue;
@@ -158,6 +161,7 @@ void AlgebraicSearch::run(function_ref<bool()> expired) {
             continue;
           tryOp(spec, {a, b});
         }
+      }
     }
     frontierBegin = end;
   }

@@ -352,12 +352,21 @@ TilingResult evaluate(const KernelGraph &g, const Group &group,
 
 /// The tile extents an index may be cut into: divisors of the extent that
 /// are powers of two (or the extent itself, or any divisor of an odd
-/// extent), so tiles map onto warps and mma shapes.
+/// extent), so tiles map onto warps and mma shapes. Ascending. Divisors are
+/// found in pairs up to the square root, so an extent of 2^31 - 1 takes
+/// 46,341 steps, not 2^31.
 SmallVector<int64_t> tileOptions(int64_t extent) {
+  SmallVector<int64_t> divisors;
+  for (int64_t t = 1; t <= extent / t; ++t)
+    if (extent % t == 0) {
+      divisors.push_back(t);
+      if (t != extent / t)
+        divisors.push_back(extent / t);
+    }
+  llvm::sort(divisors);
   SmallVector<int64_t> options;
-  for (int64_t t = 1; t <= extent; ++t)
-    if (extent % t == 0 &&
-        (llvm::isPowerOf2_64(t) || t == extent || extent % 2 == 1))
+  for (int64_t t : divisors)
+    if (llvm::isPowerOf2_64(t) || t == extent || extent % 2 == 1)
       options.push_back(t);
   return options;
 }
@@ -380,10 +389,12 @@ struct GroupOption {
 
 /// The best tilings of a group for given input layouts: the best one for
 /// each distinct set of output layouts (a consumer may prefer a split).
+/// Polls `expired` between tilings; once it is true, returns the best ones
+/// found so far.
 static std::vector<GroupOption>
 tileGroup(const GpuTarget &target, const KernelGraph &g, const Group &group,
           ArrayRef<Layout> inputLayouts, int64_t threads, bool allowSplit,
-          SearchCounters &counters) {
+          SearchCounters &counters, function_ref<bool()> expired) {
   IndexSet whole = group.normalizedIndices;
   for (auto [i, t] : llvm::enumerate(group.inputs))
     if (inputLayouts[i].chunks > 1) {
@@ -406,8 +417,17 @@ tileGroup(const GpuTarget &target, const KernelGraph &g, const Group &group,
   SmallVector<int> loopCandidates = indicesOf(group.reductionIndices);
 
   std::map<std::vector<std::pair<int64_t, int64_t>>, GroupOption> bestByLayout;
+  bool stopped = false;
   auto consider = [&](const Tiling &tiling) -> double {
+    if (stopped || (stopped = expired()))
+      return std::numeric_limits<double>::infinity();
     ++counters.explored;
+    // A grid no launch can have (y and z of at most 65535 blocks).
+    for (int a = 0; a < 3; ++a)
+      if (tiling.axisParts[a] > target.maxGridSize[a]) {
+        ++counters.pruned;
+        return std::numeric_limits<double>::infinity();
+      }
     TilingResult r = evaluate(g, group, inputLayouts, tiling);
     if (!r.valid) {
       ++counters.pruned;
@@ -427,7 +447,7 @@ tileGroup(const GpuTarget &target, const KernelGraph &g, const Group &group,
 
   // Structures: up to three split indices and an optional loop index.
   unsigned n = gridCandidates.size();
-  for (unsigned subset = 0; subset < (1u << n); ++subset) {
+  for (unsigned subset = 0; subset < (1u << n) && !stopped; ++subset) {
     if (llvm::popcount(subset) > 3)
       continue;
     SmallVector<int> split;
@@ -437,6 +457,8 @@ tileGroup(const GpuTarget &target, const KernelGraph &g, const Group &group,
     SmallVector<int> loops = {-1};
     loops.append(loopCandidates.begin(), loopCandidates.end());
     for (int loop : loops) {
+      if (stopped || (stopped = expired()))
+        break;
       // Variables: parts per split index, then the loop's iterations.
       struct Variable {
         int index;
@@ -518,6 +540,8 @@ tileGroup(const GpuTarget &target, const KernelGraph &g, const Group &group,
           combinations *= v.tiles.size();
         if (combinations <= kExhaustiveTilings) {
           std::function<void(unsigned)> enumerate = [&](unsigned k) {
+            if (stopped)
+              return;
             if (k == vars.size()) {
               costOf(vars);
               return;
@@ -541,7 +565,7 @@ tileGroup(const GpuTarget &target, const KernelGraph &g, const Group &group,
             v.choice = bestChoice;
           }
           double current = costOf(vars);
-          for (int sweep = 0; sweep < 6; ++sweep) {
+          for (int sweep = 0; sweep < 6 && !stopped; ++sweep) {
             bool improved = false;
             for (Variable &v : vars) {
               unsigned keep = v.choice;
@@ -609,9 +633,14 @@ void FusionSearch::search(const KernelGraph &derivation,
   searchPartitions(derivation, /*singletons=*/false, expired);
 }
 
-std::optional<Plan> FusionSearch::planUnfused(const KernelGraph &graph) {
+std::optional<Plan> FusionSearch::planUnfused(const KernelGraph &graph,
+                                              function_ref<bool()> expired) {
   FusionSearch unfused(target, options, counters);
-  unfused.searchPartitions(graph, /*singletons=*/true, [] { return false; });
+  unfused.searchPartitions(graph, /*singletons=*/true, expired);
+  // A plan costed with the tilings tried before the budget ran out would
+  // understate what the input can do: none.
+  if (expired())
+    return std::nullopt;
   std::vector<Plan> plans = unfused.takeBest(1);
   if (plans.empty())
     return std::nullopt;
@@ -679,7 +708,7 @@ void FusionSearch::searchPartitions(const KernelGraph &g, bool singletons,
       return it->second;
     return memo[key] =
                tileGroup(target, g, group, layouts, options.threadsPerBlock,
-                         !singletons, counters);
+                         !singletons, counters, expired);
   };
 
   // Evaluate a partition: choose a tiling per group, cheapest first, with
@@ -689,6 +718,8 @@ void FusionSearch::searchPartitions(const KernelGraph &g, bool singletons,
     SmallVector<const GroupOption *> chosen(groups.size(), nullptr);
     std::function<void(unsigned, double)> dfs = [&](unsigned gi,
                                                     double seconds) {
+      if (expired())
+        return;
       if (gi == groups.size()) {
         Plan plan;
         plan.graph = g;

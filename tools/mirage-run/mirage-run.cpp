@@ -12,12 +12,15 @@
 //
 // Exit status: 0 success; 1 outputs differ from the reference beyond the
 // tolerance (or are not finite); 2 bad input (unreadable or invalid IR,
-// unknown entry, bad .npy, mismatched signatures, bad options).
+// unknown entry, bad .npy, mismatched signatures, bad options, a program
+// that does not fit in memory, outputs that cannot be written): see
+// docs/mirage-run.md.
 //
 //===----------------------------------------------------------------------===//
 
 #include "Mirage/Dialect/Mirage/IR/MirageDialect.h"
 #include "Mirage/Dialect/Mirage/IR/MirageOps.h"
+#include "Mirage/Dialect/Mirage/IR/ShapeLimits.h"
 #include "Mirage/Execution/KernelPackage.h"
 #include "Mirage/Execution/TileJit.h"
 #include "Mirage/Interpreter/Interpreter.h"
@@ -29,8 +32,10 @@
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Parser/Parser.h"
 #include "llvm/ADT/ScopeExit.h"
+#include "llvm/ADT/SmallPtrSet.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/CommandLine.h"
+#include "llvm/Support/ErrorHandling.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/InitLLVM.h"
@@ -41,6 +46,13 @@
 
 #include <chrono>
 #include <cmath>
+#include <csignal>
+#include <cstring>
+
+#ifdef __unix__
+#include <sys/resource.h>
+#include <unistd.h>
+#endif
 
 #if MIRAGE_HAVE_RUNTIME
 #include "mirage-runtime/mirage_runtime.h"
@@ -97,13 +109,13 @@ llvm::cl::opt<double> rtolOption(
     llvm::cl::desc("Relative tolerance of --reference: an element passes when "
                    "|out - ref| <= atol + rtol * |ref| (default 1e-2 for f16, "
                    "3e-2 for bf16, 1e-4 for f32)"),
-    llvm::cl::init(-1), llvm::cl::cat(category));
+    llvm::cl::cat(category));
 llvm::cl::opt<double> atolOption(
     "atol",
     llvm::cl::desc("Absolute tolerance of --reference (default rtol times the "
                    "reference output's max |x|, so the check is relative to "
                    "the output's scale)"),
-    llvm::cl::init(-1), llvm::cl::cat(category));
+    llvm::cl::cat(category));
 enum class Engine { Interpreter, Tiles, Threads };
 llvm::cl::opt<Engine> engine(
     "engine",
@@ -125,8 +137,8 @@ llvm::cl::opt<std::string> targetOption(
     "target",
     llvm::cl::desc("With --engine=tiles|threads or --export: the GPU the "
                    "code is for, whose limits the lowering checks (sm_80, "
-                   "sm_90a, h200; default: the module's mirage.target, else "
-                   "sm_90a)"),
+                   "sm_86, sm_89, sm_90a, h200; default: the module's "
+                   "mirage.target, else sm_90a)"),
     llvm::cl::value_desc("gpu"), llvm::cl::cat(category));
 enum class Device { CPU, CUDA };
 llvm::cl::opt<Device> device(
@@ -281,6 +293,116 @@ double secondsSince(std::chrono::steady_clock::time_point start) {
       .count();
 }
 
+/// `bytes` as "1.5 GiB".
+std::string formatBytes(double bytes) {
+  const char *units[] = {"bytes", "KiB", "MiB", "GiB", "TiB", "PiB"};
+  unsigned u = 0;
+  while (bytes >= 1024 && u + 1 < std::size(units)) {
+    bytes /= 1024;
+    ++u;
+  }
+  return u == 0 ? llvm::formatv("{0:f0} bytes", bytes).str()
+                : llvm::formatv("{0:f1} {1}", bytes, units[u]).str();
+}
+
+/// Bytes of a tensor type's elements as the interpreter holds them (f32).
+double getF32Bytes(Type type) {
+  auto shaped = dyn_cast<ShapedType>(type);
+  if (!shaped || !shaped.hasStaticShape())
+    return 0;
+  double n = sizeof(float);
+  for (int64_t d : shaped.getShape())
+    n *= static_cast<double>(d);
+  return n;
+}
+
+/// The most bytes of tensor values alive at once while the interpreter runs
+/// `func`: its arguments throughout, each op's results from the op to their
+/// last use (KernelGraphInterpreter::run frees them there), returned values
+/// to the end. What any engine needs at least.
+double estimatePeakBytes(func::FuncOp func) {
+  if (func.getBody().empty())
+    return 0;
+  Block &body = func.getBody().front();
+  double live = 0;
+  for (Type type : func.getArgumentTypes())
+    live += getF32Bytes(type);
+  llvm::DenseMap<Value, Operation *> lastUse;
+  for (Operation &op : body)
+    for (Value operand : op.getOperands())
+      lastUse[operand] = &op;
+  double peak = live;
+  for (Operation &op : body) {
+    if (isa<func::ReturnOp>(op))
+      break;
+    for (Value result : op.getResults())
+      live += getF32Bytes(result.getType());
+    peak = std::max(peak, live);
+    llvm::SmallPtrSet<Value, 4> freed;
+    for (Value operand : op.getOperands())
+      if (lastUse.lookup(operand) == &op && operand.getDefiningOp() &&
+          freed.insert(operand).second)
+        live -= getF32Bytes(operand.getType());
+  }
+  return peak;
+}
+
+/// Bytes this process may allocate: physical memory and swap, or less under
+/// a ulimit (-v, -d); 0 when unknown.
+double getAvailableMemory() {
+  double bytes = 0;
+#ifdef __unix__
+  long pages = sysconf(_SC_PHYS_PAGES), pageSize = sysconf(_SC_PAGESIZE);
+  if (pages > 0 && pageSize > 0)
+    bytes = static_cast<double>(pages) * pageSize;
+  for (int resource : {RLIMIT_AS, RLIMIT_DATA}) {
+    struct rlimit limit;
+    if (getrlimit(resource, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY)
+      bytes = bytes > 0 ? std::min(bytes, static_cast<double>(limit.rlim_cur))
+                        : static_cast<double>(limit.rlim_cur);
+  }
+#endif
+  return bytes;
+}
+
+/// What the allocation-failure handler prints (set before any evaluation; the
+/// handler must not allocate).
+char outOfMemoryMessage[512] = "mirage-run: error: out of memory\n";
+
+/// Ends the process with the bad-input status and a message, instead of
+/// LLVM's "out of memory" abort, when an allocation fails despite the check
+/// of checkMemory (the estimate is a lower bound).
+[[noreturn]] void onBadAlloc(void *, const char *, bool) {
+#ifdef __unix__
+  ssize_t ignored =
+      ::write(2, outOfMemoryMessage, std::strlen(outOfMemoryMessage));
+  (void)ignored;
+  ::_exit(kBadInput);
+#else
+  llvm::errs() << outOfMemoryMessage;
+  std::_Exit(kBadInput);
+#endif
+}
+
+/// Fails when running `what` needs more than the memory available; else
+/// arms the allocation-failure handler's message with the need.
+LogicalResult checkMemory(const Twine &what, double needed) {
+  double available = getAvailableMemory();
+  if (available > 0 && needed > available) {
+    fail(what + " needs at least " + formatBytes(needed) +
+         " of memory for its tensors (as f32), more than the " +
+         formatBytes(available) + " available");
+    return failure();
+  }
+  std::string message = ("mirage-run: error: out of memory: " + what +
+                         " needs at least " + formatBytes(needed) +
+                         " of memory for its tensors (as f32)\n")
+                            .str();
+  std::strncpy(outOfMemoryMessage, message.c_str(),
+               sizeof(outOfMemoryMessage) - 1);
+  return success();
+}
+
 FailureOr<SmallVector<Tensor<float>>>
 evaluate(const Program &program, ArrayRef<Tensor<float>> inputs,
          double &seconds, Engine how = Engine::Interpreter) {
@@ -328,7 +450,13 @@ FailureOr<SmallVector<Tensor<float>>> runOnCuda(const Program &program,
   if (targetOption.empty()) {
     int major = 0, minor = 0;
     mirageRtDeviceGetComputeCapability(dev, &major, &minor);
-    chip = major >= 9 ? "sm_90a" : "sm_80";
+    chip = getChipForComputeCapability(major, minor).str();
+    if (chip.empty()) {
+      fail(llvm::formatv("--device=cuda: the GPU has compute capability "
+                         "{0}.{1}; the lowering supports {2}",
+                         major, minor, getSupportedChipNames()));
+      return failure();
+    }
   }
   if (failed(
           compileKernelPackage(func::FuncOp(program.entry), packageDir, chip)))
@@ -379,8 +507,17 @@ FailureOr<SmallVector<Tensor<float>>> runOnCuda(const Program &program,
 
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
+  llvm::install_bad_alloc_error_handler(onBadAlloc);
+#ifdef SIGXFSZ
+  // A write past the file-size limit (ulimit -f) then fails with EFBIG and
+  // is reported like a full disk, instead of killing the process through
+  // the crash handler InitLLVM installed.
+  std::signal(SIGXFSZ, SIG_IGN);
+#endif
   llvm::cl::HideUnrelatedOptions(category);
-  llvm::cl::ParseCommandLineOptions(
+  // Given a stream, the parser reports bad options there and returns false
+  // (instead of exiting with 1, the code for "outputs differ").
+  bool parsed = llvm::cl::ParseCommandLineOptions(
       argc, argv,
       "mirage-run: evaluate a Mirage kernel graph on the CPU or a GPU\n\n"
       "Runs the reference interpreter (f32 arithmetic; each op's result "
@@ -393,7 +530,17 @@ int main(int argc, char **argv) {
       "program on the same inputs and prints, per output, the max absolute "
       "error and the max relative error max|out - ref| / max|ref|.\n\n"
       "Exit status: 0 success, 1 outputs differ beyond tolerance or are not "
-      "finite, 2 bad input.\n");
+      "finite, 2 bad input or options.\n",
+      &llvm::errs());
+  if (!parsed)
+    return kBadInput;
+  for (auto [name, option] : {std::pair<StringRef, llvm::cl::opt<double> *>{
+                                  "rtol", &rtolOption},
+                              {"atol", &atolOption}})
+    if (option->getNumOccurrences() &&
+        !(std::isfinite(option->getValue()) && option->getValue() >= 0))
+      return fail(llvm::formatv("--{0} must be a finite number >= 0, got {1}",
+                                name, llvm::format("%g", option->getValue())));
 
   DialectRegistry registry;
   registerMirageDialect(registry);
@@ -419,6 +566,36 @@ int main(int argc, char **argv) {
     range = *parsed;
   }
 
+  for (auto [i, argType] : llvm::enumerate(type.getInputs())) {
+    auto tensorType = dyn_cast<RankedTensorType>(argType);
+    if (!tensorType || !isKernelTensorType(tensorType))
+      return fail(llvm::formatv("argument {0} of @{1} has type {2}; kernel "
+                                "graphs take static tensors of f16, bf16 or "
+                                "f32",
+                                i, entry.getName(), typeString(argType)));
+    if (std::optional<std::string> why = checkShapeLimits(
+            tensorType.getShape(), tensorType.getElementType()))
+      return fail(llvm::formatv("argument {0} of @{1} ({2}) is too large: {3}",
+                                i, entry.getName(), typeString(argType),
+                                *why));
+  }
+  for (auto [i, resultType] : llvm::enumerate(type.getResults())) {
+    if (!isKernelTensorType(resultType))
+      return fail(llvm::formatv("@{0} returns {1}; kernel graphs return static "
+                                "tensors of f16, bf16 or f32",
+                                entry.getName(), typeString(resultType)));
+    auto tensorType = cast<RankedTensorType>(resultType);
+    if (std::optional<std::string> why = checkShapeLimits(
+            tensorType.getShape(), tensorType.getElementType()))
+      return fail(llvm::formatv("result {0} of @{1} ({2}) is too large: {3}",
+                                i, entry.getName(), typeString(resultType),
+                                *why));
+  }
+  // Refuse a program whose tensors cannot fit before allocating any.
+  double mainPeakBytes = estimatePeakBytes(entry);
+  if (failed(checkMemory("running @" + entry.getName(), mainPeakBytes)))
+    return kBadInput;
+
   // Inputs.
   if (!inputNpy.empty() && inputNpy.size() != type.getNumInputs())
     return fail(llvm::formatv("@{0} takes {1} arguments but {2} --input files "
@@ -428,12 +605,7 @@ int main(int argc, char **argv) {
   SmallVector<Tensor<float>> inputs;
   SmallVector<ElementKind> inputKinds;
   for (auto [i, argType] : llvm::enumerate(type.getInputs())) {
-    auto tensorType = dyn_cast<RankedTensorType>(argType);
-    if (!tensorType || !isKernelTensorType(tensorType))
-      return fail(llvm::formatv("argument {0} of @{1} has type {2}; kernel "
-                                "graphs take static tensors of f16, bf16 or "
-                                "f32",
-                                i, entry.getName(), typeString(argType)));
+    auto tensorType = cast<RankedTensorType>(argType);
     ElementKind kind = *getElementKind(tensorType.getElementType());
     inputKinds.push_back(kind);
     if (!inputNpy.empty()) {
@@ -448,11 +620,6 @@ int main(int argc, char **argv) {
           makeRandomTensor(tensorType.getShape(), kind, seed, i, lo, hi));
     }
   }
-  for (Type resultType : type.getResults())
-    if (!isKernelTensorType(resultType))
-      return fail(llvm::formatv("@{0} returns {1}; kernel graphs return static "
-                                "tensors of f16, bf16 or f32",
-                                entry.getName(), typeString(resultType)));
 
   if (!outputDir.empty()) {
     if (std::error_code ec = llvm::sys::fs::create_directories(outputDir))
@@ -489,6 +656,16 @@ int main(int argc, char **argv) {
           typeString(loaded->entry.getFunctionType()), entry.getName(),
           typeString(type)));
     reference = std::move(*loaded);
+    // The reference runs after the main program, whose outputs stay.
+    double outputBytes = 0;
+    for (Type resultType : type.getResults())
+      outputBytes += getF32Bytes(resultType);
+    double needed = std::max(mainPeakBytes,
+                             outputBytes + estimatePeakBytes(reference->entry));
+    if (failed(checkMemory("running @" + entry.getName() + " and @" +
+                               reference->entry.getName(),
+                           needed)))
+      return kBadInput;
   }
 
   double seconds = 0;
@@ -595,8 +772,10 @@ int main(int argc, char **argv) {
     ElementKind kind = *getElementKind(
         cast<RankedTensorType>(type.getResult(i)).getElementType());
     Summary refSummary = summarize(ref);
-    double r = rtolOption >= 0 ? rtolOption.getValue() : defaultRtol(kind);
-    double a = atolOption >= 0 ? atolOption.getValue() : r * refSummary.maxAbs;
+    double r = rtolOption.getNumOccurrences() ? rtolOption.getValue()
+                                              : defaultRtol(kind);
+    double a = atolOption.getNumOccurrences() ? atolOption.getValue()
+                                              : r * refSummary.maxAbs;
     double maxAbsErr = 0;
     int64_t bad = 0;
     for (int64_t j = 0, e = out.getNumElements(); j < e; ++j) {

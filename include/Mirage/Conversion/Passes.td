@@ -80,7 +80,7 @@ def ConvertMirageToGPU : Pass<"convert-mirage-to-gpu", "ModuleOp"> {
   }];
   let options = [
     Option<"target", "target", "std::string", /*default=*/"\"\"",
-           "GPU whose shared-memory limit applies (sm_80, sm_90a, h200; "
+           "GPU whose limits apply (sm_80, sm_86, sm_89, sm_90a, h200; "
            "empty: the module's mirage.target, else sm_90a)">,
     Option<"doubleBuffer", "double-buffer", "bool", /*default=*/"true",
            "Give for-loop input tiles a second shared-memory slot, filled "
@@ -324,6 +324,43 @@ def MirageLegalizeMmaForNVVM
     "::mlir::NVVM::NVVMDialect",
     "::mlir::vector::VectorDialect"
   ];
+}
+
+def MirageAlignDynamicSharedMemory
+    : Pass<"mirage-align-dynamic-shared-memory", "::mlir::gpu::GPUModuleOp"> {
+  let summary = "Declare the kernels' dynamic shared memory with the "
+                "alignment their shared-memory layout assumes";
+  let description = [{
+    Upstream `convert-gpu-to-nvvm` declares dynamic shared memory 16-byte
+    aligned (`.extern .shared .align 16 .b8 __dynamic_shmem__0[]`), but the
+    128-byte swizzle of warpgroup MMA operands works on address bits: a
+    swizzled tile must start 1024-byte aligned in the shared window, not
+    only relative to the start of dynamic shared memory. This pass replaces
+    every `gpu.dynamic_shared_memory` with a zero-sized external workgroup
+    `memref.global` carrying `alignment` (which becomes the PTX variable's
+    `.align`; dynamic shared memory starts at the largest alignment any
+    such declaration asks for), cast to the op's dynamic type.
+
+    Before:
+    ```mlir
+    %s = gpu.dynamic_shared_memory : memref<?xi8, #gpu.address_space<workgroup>>
+    ```
+    After:
+    ```mlir
+    memref.global @__mirage_dynamic_shared_memory
+        : memref<0xi8, #gpu.address_space<workgroup>> {alignment = 1024 : i64}
+    ...
+    %g = memref.get_global @__mirage_dynamic_shared_memory
+        : memref<0xi8, #gpu.address_space<workgroup>>
+    %s = memref.cast %g : memref<0xi8, #gpu.address_space<workgroup>>
+        to memref<?xi8, #gpu.address_space<workgroup>>
+    ```
+  }];
+  let options = [
+    Option<"alignment", "alignment", "int64_t", /*default=*/"1024",
+           "Alignment of dynamic shared memory, in bytes (a power of two)">
+  ];
+  let dependentDialects = ["::mlir::memref::MemRefDialect"];
 }
 
 def MirageEmulateGPUOnHost : Pass<"mirage-emulate-gpu-on-host", "ModuleOp"> {

@@ -19,7 +19,7 @@ namespace mirage {
 struct LowerToTilesOptions : public PassPipelineOptions<LowerToTilesOptions> {
   PassOptions::Option<std::string> target{
       *this, "target",
-      llvm::cl::desc("GPU whose shared-memory limit applies (sm_80, sm_90a, "
+      llvm::cl::desc("GPU whose limits apply (sm_80, sm_86, sm_89, sm_90a, "
                      "h200; empty: the module's mirage.target, else sm_90a)"),
       llvm::cl::init("")};
 };
@@ -34,7 +34,7 @@ void buildLowerToTilesPipeline(OpPassManager &pm,
 struct LowerToHostOptions : public PassPipelineOptions<LowerToHostOptions> {
   PassOptions::Option<std::string> target{
       *this, "target",
-      llvm::cl::desc("GPU whose shared-memory limit applies (sm_80, sm_90a, "
+      llvm::cl::desc("GPU whose limits apply (sm_80, sm_86, sm_89, sm_90a, "
                      "h200; empty: the module's mirage.target, else sm_90a)"),
       llvm::cl::init("")};
   PassOptions::Option<bool> threads{
@@ -57,7 +57,8 @@ void buildLowerToHostPipeline(OpPassManager &pm,
 struct LowerToPTXOptions : public PassPipelineOptions<LowerToPTXOptions> {
   PassOptions::Option<std::string> chip{
       *this, "chip",
-      llvm::cl::desc("PTX target: sm_80 (A100) or sm_90a (H100, H200)"),
+      llvm::cl::desc("PTX target: sm_80 (A100), sm_86 (A10, RTX 30xx), "
+                     "sm_89 (L4, RTX 40xx) or sm_90a (H100, H200)"),
       llvm::cl::init("sm_90a")};
   PassOptions::Option<int> optLevel{
       *this, "opt-level",
@@ -73,7 +74,7 @@ void buildLowerToPTXPipeline(OpPassManager &pm,
                              const LowerToPTXOptions &options);
 
 /// The GPU target (GpuTarget name) whose limits apply to a PTX chip, or
-/// empty for an unknown chip.
+/// empty for a chip the lowering does not support (lookupGpuTargetForChip).
 StringRef getTargetForChip(StringRef chip);
 
 /// Registers the pipelines above with the pass registry.

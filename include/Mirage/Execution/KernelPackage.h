@@ -16,8 +16,9 @@ namespace mlir {
 namespace mirage {
 
 /// Compiles `func` (a kernel graph) with mirage-lower-to-ptx for `chip`
-/// (sm_80 or sm_90a) and writes its kernel package (docs/kernel-package.md)
-/// to `directory`: PTX, a cubin when ptxas is found, the manifest. The
+/// (sm_80, sm_86, sm_89 or sm_90a; another is an error naming them) and
+/// writes its kernel package (docs/kernel-package.md) to `directory`: PTX,
+/// a cubin when ptxas is found, the manifest. The
 /// function's module is not changed. Emits a diagnostic and fails if the
 /// program does not lower or the files cannot be written.
 LogicalResult compileKernelPackage(func::FuncOp func, StringRef directory,

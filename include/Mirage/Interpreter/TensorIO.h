@@ -46,7 +46,9 @@ llvm::Expected<Tensor<float>> loadTensorFromNpy(StringRef path,
                                                 RankedTensorType type);
 
 /// Writes a tensor as .npy: f16 as float16, f32 as float32, bf16 as float32
-/// (exactly, since every bf16 value is an f32).
+/// (exactly, since every bf16 value is an f32). Writes a temporary file in
+/// the same directory and renames it to `path`, so a failed write leaves no
+/// partial file; errors name the path and the cause.
 llvm::Error saveTensorToNpy(StringRef path, const Tensor<float> &tensor,
                             ElementKind kind);
 

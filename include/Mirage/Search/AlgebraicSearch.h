@@ -67,7 +67,8 @@ public:
   AlgebraicSearch(const KernelGraph &target, EGraph &graph,
                   SearchCounters &counters, AlgebraicSearchLimits limits = {});
 
-  /// Runs the closure. `expired` is polled between rounds (time budget).
+  /// Runs the closure. `expired` is polled between rounds and within them
+  /// (time budget).
   void run(function_ref<bool()> expired);
 
   ArrayRef<Node> getNodes() const { return nodes; }

@@ -120,8 +120,11 @@ public:
   void search(const KernelGraph &derivation, function_ref<bool()> expired);
 
   /// The cost of running every op of `graph` as a kernel of its own, each
-  /// with its best tiling: the estimate for an unfused program.
-  std::optional<Plan> planUnfused(const KernelGraph &graph);
+  /// with its best tiling: the estimate for an unfused program. None when
+  /// some op has no feasible tiling, or when `expired` (polled between
+  /// tilings: the time budget) became true before every op was tiled.
+  std::optional<Plan> planUnfused(const KernelGraph &graph,
+                                  function_ref<bool()> expired);
 
   /// Adds a plan found elsewhere (the unfused one) to the candidates.
   void addPlan(Plan plan) { recordPlan(std::move(plan)); }

@@ -17,6 +17,7 @@
 #include "mlir/Support/LLVM.h"
 #include "llvm/ADT/StringRef.h"
 
+#include <array>
 #include <cstdint>
 #include <string>
 
@@ -24,15 +25,15 @@ namespace mlir {
 class Operation;
 namespace mirage {
 
-/// A GPU the compiler targets. Sources: NVIDIA A100, H100 and H200 datasheets
-/// (SXM parts: SM count, HBM bandwidth, dense fp16 tensor-core and fp32
+/// A GPU the compiler targets. Sources: NVIDIA A100, A10, L4, H100 and H200
+/// datasheets (SM count, memory bandwidth, dense fp16 tensor-core and fp32
 /// throughput, L2 size) and the CUDA C++ Programming Guide, "Technical
 /// Specifications per Compute Capability" (shared memory per block with
-/// opt-in, per SM; threads per block).
+/// opt-in, per SM; threads per block; block and grid extents).
 struct GpuTarget {
   /// Canonical name, as given to `target=` options and `mirage.target`.
   llvm::StringLiteral name;
-  /// The PTX target (`sm_80`, `sm_90a`).
+  /// The PTX target (`sm_80`, `sm_86`, `sm_89`, `sm_90a`).
   llvm::StringLiteral chip;
   /// The device the figures describe.
   llvm::StringLiteral device;
@@ -42,6 +43,10 @@ struct GpuTarget {
   int64_t sharedMemoryPerSM;
   /// Threads per block, at most.
   int64_t maxThreadsPerBlock;
+  /// Largest block extents (x, y, z), in threads.
+  std::array<int64_t, 3> maxBlockSize;
+  /// Largest grid extents (x, y, z), in blocks.
+  std::array<int64_t, 3> maxGridSize;
   /// Streaming multiprocessors.
   int64_t numSMs;
   /// Peak HBM bandwidth, bytes per second.
@@ -60,12 +65,27 @@ struct GpuTarget {
 /// The default target: H100 (sm_90a).
 const GpuTarget &getDefaultGpuTarget();
 
-/// The target called `name` (`sm_80` or `a100`; `sm_90a`, `sm_90` or `h100`;
-/// `h200`), or null.
+/// The target called `name` (`sm_80` or `a100`; `sm_86` or `a10`; `sm_89` or
+/// `l4`; `sm_90a`, `sm_90` or `h100`; `h200`), or null.
 const GpuTarget *lookupGpuTarget(llvm::StringRef name);
 
 /// The names lookupGpuTarget accepts, for messages and --help.
 std::string getGpuTargetNames();
+
+/// The target whose limits apply to code for the PTX chip `chip` (exactly
+/// `sm_80`, `sm_86`, `sm_89` or `sm_90a`), or null for a chip the lowering
+/// does not support.
+const GpuTarget *lookupGpuTargetForChip(llvm::StringRef chip);
+
+/// The chips lookupGpuTargetForChip accepts ("sm_80, sm_86, sm_89, sm_90a"),
+/// for messages and --help.
+std::string getSupportedChipNames();
+
+/// The chip to compile for a GPU of compute capability `major`.`minor`: the
+/// supported chip of that capability, else sm_80 for other 8.x GPUs and
+/// sm_90a for 9.0 and later; empty before 8.0 (the lowering needs sm_80's
+/// mma.sync shapes and cp.async).
+llvm::StringRef getChipForComputeCapability(int major, int minor);
 
 /// The module attribute naming the target of the kernels in a module.
 inline constexpr llvm::StringLiteral kTargetAttrName = "mirage.target";

@@ -9,6 +9,7 @@
 #include "Mirage/Conversion/Pipelines.h"
 #include "Mirage/Conversion/Passes.h"
 #include "Mirage/Dialect/Mirage/Transforms/Passes.h"
+#include "Mirage/Target/GpuTarget.h"
 
 #include "mlir/Conversion/Passes.h"
 #include "mlir/Dialect/Arith/Transforms/Passes.h"
@@ -37,6 +38,26 @@ struct EmitCInterfacePass
         func->setAttr(LLVM::LLVMDialect::getEmitCWrapperAttrName(),
                       UnitAttr::get(&getContext()));
   }
+};
+
+/// Fails, naming the supported chips, when mirage-lower-to-ptx was given a
+/// chip the lowering does not support: LLVM's NVPTX backend would otherwise
+/// crash or abort on it ("Cannot select" an mma for sm_70), or compile for a
+/// GPU whose limits nothing checked.
+struct CheckChipPass : PassWrapper<CheckChipPass, OperationPass<ModuleOp>> {
+  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(CheckChipPass)
+  explicit CheckChipPass(std::string chip) : chip(std::move(chip)) {}
+  StringRef getArgument() const override { return "mirage-check-chip"; }
+  void runOnOperation() override {
+    if (lookupGpuTargetForChip(chip))
+      return;
+    // At the module's location, without the module printed as a note.
+    emitError(getOperation().getLoc())
+        << "mirage-lower-to-ptx: unknown chip '" << chip
+        << "'; supported chips: " << getSupportedChipNames();
+    signalPassFailure();
+  }
+  std::string chip;
 };
 } // namespace
 
@@ -89,15 +110,13 @@ void mlir::mirage::buildLowerToHostPipeline(OpPassManager &pm,
 }
 
 StringRef mlir::mirage::getTargetForChip(StringRef chip) {
-  if (chip == "sm_80")
-    return "sm_80";
-  if (chip == "sm_90a" || chip == "sm_90")
-    return "sm_90a";
-  return "";
+  const GpuTarget *target = lookupGpuTargetForChip(chip);
+  return target ? StringRef(target->name) : StringRef();
 }
 
 void mlir::mirage::buildLowerToPTXPipeline(OpPassManager &pm,
                                            const LowerToPTXOptions &options) {
+  pm.addPass(std::make_unique<CheckChipPass>(options.chip));
   LowerToTilesOptions tiles;
   tiles.target = getTargetForChip(options.chip).str();
   buildLowerToTilesPipeline(pm, tiles);
@@ -107,6 +126,9 @@ void mlir::mirage::buildLowerToPTXPipeline(OpPassManager &pm,
   pm.addNestedPass<gpu::GPUModuleOp>(createMirageLegalizeMathForNVPTX());
   // Before convert-nvgpu-to-nvvm, which cannot lower bf16 mma.sync.
   pm.addNestedPass<gpu::GPUModuleOp>(createMirageLegalizeMmaForNVVM());
+  // Declares the dynamic shared memory 1024-byte aligned, which wgmma's
+  // 128-byte swizzle (applied to address bits) relies on.
+  pm.addNestedPass<gpu::GPUModuleOp>(createMirageAlignDynamicSharedMemory());
   gpu::GPUToNVVMPipelineOptions nvvm;
   nvvm.cubinChip = options.chip;
   // PTX ISA 8.0 is the first with sm_90a; it also covers sm_80.

@@ -3,7 +3,7 @@
 // RUN: not mirage-opt %s --convert-mirage-to-gpu=target=sm_42 2>&1 | FileCheck %s
 // RUN: not mirage-opt %s --mirage-print-shared-memory-plan=target=sm_42 2>&1 | FileCheck %s
 // RUN: not mirage-opt %s --mirage-schedule-block-graphs=target=sm_42 2>&1 | FileCheck %s
-// CHECK: error: unknown target 'sm_42'; expected one of sm_80 (a100), sm_90a (sm_90, h100), h200
+// CHECK: error: unknown target 'sm_42'; expected one of sm_80 (a100), sm_86 (a10), sm_89 (l4), sm_90a (sm_90, h100), h200
 
 func.func @exp(%x: tensor<8x64xf16>) -> tensor<8x64xf16> {
   %y = mirage.graph_kernel(%x) grid = [4, 1, 1] block = [128] forloop = 1

@@ -51,6 +51,94 @@ func.func @too_many_threads(%x: tensor<8xf16>) -> tensor<8xf16> {
 
 // -----
 
+// CUDA's launch limits: y and z at most 65535 blocks.
+func.func @grid_y_too_large(%x: tensor<131072xf16>) -> tensor<131072xf16> {
+  // expected-error @+1 {{'mirage.graph_kernel' op grid y is 131072, but sm_90a launches at most 65535 blocks along y}}
+  %y = mirage.graph_kernel(%x) grid = [1, 131072, 1] block = [128] forloop = 1 : (tensor<131072xf16>) -> tensor<131072xf16> {
+  ^bb0(%X: tensor<131072xf16>):
+    %t = mirage.input_iterator %X imap = {y = 0} : tensor<131072xf16> -> !mirage.tile<1xf16>
+    mirage.output_saver %t omap = {y = 0} : !mirage.tile<1xf16>
+  }
+  return %y : tensor<131072xf16>
+}
+
+// -----
+
+func.func @grid_z_too_large(%x: tensor<65536xf16>) -> tensor<65536xf16> {
+  // expected-error @+1 {{'mirage.graph_kernel' op grid z is 65536, but sm_90a launches at most 65535 blocks along z}}
+  %y = mirage.graph_kernel(%x) grid = [1, 1, 65536] block = [128] forloop = 1 : (tensor<65536xf16>) -> tensor<65536xf16> {
+  ^bb0(%X: tensor<65536xf16>):
+    %t = mirage.input_iterator %X imap = {z = 0} : tensor<65536xf16> -> !mirage.tile<1xf16>
+    mirage.output_saver %t omap = {z = 0} : !mirage.tile<1xf16>
+  }
+  return %y : tensor<65536xf16>
+}
+
+// -----
+
+// x: at most 2^31 - 1 blocks.
+func.func @grid_x_too_large(%x: tensor<8xf16>) -> tensor<8xf16> {
+  // expected-error @+1 {{'mirage.graph_kernel' op grid x is 2147483648, but sm_90a launches at most 2147483647 blocks along x}}
+  %y = mirage.graph_kernel(%x) grid = [2147483648, 1, 1] block = [128] forloop = 1 : (tensor<8xf16>) -> tensor<8xf16> {
+  ^bb0(%X: tensor<8xf16>):
+    %t = mirage.input_iterator %X imap = {} : tensor<8xf16> -> !mirage.tile<8xf16>
+    mirage.output_saver %t omap = {} : !mirage.tile<8xf16>
+  }
+  return %y : tensor<8xf16>
+}
+
+// -----
+
+// Blocks: at most 1024 threads along x and y, 64 along z.
+func.func @block_x_too_large(%x: tensor<8xf16>) -> tensor<8xf16> {
+  // expected-error @+1 {{'mirage.graph_kernel' op block x is 2048, but sm_90a allows at most 1024 threads along x}}
+  %y = mirage.graph_kernel(%x) grid = [1, 1, 1] block = [2048] forloop = 1 : (tensor<8xf16>) -> tensor<8xf16> {
+  ^bb0(%X: tensor<8xf16>):
+    %t = mirage.input_iterator %X imap = {} : tensor<8xf16> -> !mirage.tile<8xf16>
+    mirage.output_saver %t omap = {} : !mirage.tile<8xf16>
+  }
+  return %y : tensor<8xf16>
+}
+
+// -----
+
+func.func @block_z_too_large(%x: tensor<8xf16>) -> tensor<8xf16> {
+  // expected-error @+1 {{'mirage.graph_kernel' op block z is 128, but sm_90a allows at most 64 threads along z}}
+  %y = mirage.graph_kernel(%x) grid = [1, 1, 1] block = [1, 1, 128] forloop = 1 : (tensor<8xf16>) -> tensor<8xf16> {
+  ^bb0(%X: tensor<8xf16>):
+    %t = mirage.input_iterator %X imap = {} : tensor<8xf16> -> !mirage.tile<8xf16>
+    mirage.output_saver %t omap = {} : !mirage.tile<8xf16>
+  }
+  return %y : tensor<8xf16>
+}
+
+// -----
+
+// Block extents that would overflow int64 when multiplied.
+func.func @block_overflow(%x: tensor<8xf16>) -> tensor<8xf16> {
+  // expected-error @+1 {{'mirage.graph_kernel' op block x is 4294967296, but sm_90a allows at most 1024 threads along x}}
+  %y = mirage.graph_kernel(%x) grid = [1, 1, 1] block = [4294967296, 4294967296, 4294967296] forloop = 1 : (tensor<8xf16>) -> tensor<8xf16> {
+  ^bb0(%X: tensor<8xf16>):
+    %t = mirage.input_iterator %X imap = {} : tensor<8xf16> -> !mirage.tile<8xf16>
+    mirage.output_saver %t omap = {} : !mirage.tile<8xf16>
+  }
+  return %y : tensor<8xf16>
+}
+
+// -----
+
+func.func @kernel_tensor_too_large(%x: tensor<1048576x1048576xf16>) -> tensor<1048576x1048576xf16> {
+  // expected-error @+1 {{'mirage.graph_kernel' op operand #0 (tensor<1048576x1048576xf16>) is too large: it takes 2199023255552 bytes, more than 1099511627776 (2^40)}}
+  %y = mirage.graph_kernel(%x) grid = [1048576, 1, 1] block = [128] forloop = 1 : (tensor<1048576x1048576xf16>) -> tensor<1048576x1048576xf16> {
+  ^bb0(%X: tensor<1048576x1048576xf16>):
+    %t = mirage.input_iterator %X imap = {x = 0} : tensor<1048576x1048576xf16> -> !mirage.tile<1x1048576xf16>
+    mirage.output_saver %t omap = {x = 0} : !mirage.tile<1x1048576xf16>
+  }
+  return %y : tensor<1048576x1048576xf16>
+}
+
+// -----
+
 func.func @block_arguments(%x: tensor<8xf16>) -> tensor<8xf16> {
   // expected-error @+1 {{'mirage.graph_kernel' op block graph arguments must match the kernel's operands one to one, with the same types}}
   %y = mirage.graph_kernel(%x) grid = [1, 1, 1] block = [128] forloop = 1 : (tensor<8xf16>) -> tensor<8xf16> {
@@ -204,7 +292,38 @@ module attributes {mirage.target = "sm_80"} {
 
 // -----
 
-// expected-error @+1 {{mirage.target must name a target: sm_80 (a100), sm_90a (sm_90, h100), h200}}
+// sm_86 and sm_89 allow 99 KB per block: the 200 KB that fit sm_90a do not.
+module attributes {mirage.target = "sm_86"} {
+  func.func @shared_memory_sm86(%x: tensor<100x512xf16>) -> tensor<100x512xf16> {
+    // expected-error @+1 {{'mirage.graph_kernel' op block graph needs 204800 bytes of shared memory, but sm_86 allows 101376 per block}}
+    %y = mirage.graph_kernel(%x) grid = [1, 1, 1] block = [128] forloop = 1 : (tensor<100x512xf16>) -> tensor<100x512xf16> {
+    ^bb0(%X: tensor<100x512xf16>):
+      %t = mirage.input_iterator %X imap = {} : tensor<100x512xf16> -> !mirage.tile<100x512xf16>
+      %e = mirage.exp %t : !mirage.tile<100x512xf16>
+      mirage.output_saver %e omap = {} : !mirage.tile<100x512xf16>
+    }
+    return %y : tensor<100x512xf16>
+  }
+}
+
+// -----
+
+module attributes {mirage.target = "sm_89"} {
+  func.func @shared_memory_sm89(%x: tensor<100x512xf16>) -> tensor<100x512xf16> {
+    // expected-error @+1 {{'mirage.graph_kernel' op block graph needs 204800 bytes of shared memory, but sm_89 allows 101376 per block}}
+    %y = mirage.graph_kernel(%x) grid = [1, 1, 1] block = [128] forloop = 1 : (tensor<100x512xf16>) -> tensor<100x512xf16> {
+    ^bb0(%X: tensor<100x512xf16>):
+      %t = mirage.input_iterator %X imap = {} : tensor<100x512xf16> -> !mirage.tile<100x512xf16>
+      %e = mirage.exp %t : !mirage.tile<100x512xf16>
+      mirage.output_saver %e omap = {} : !mirage.tile<100x512xf16>
+    }
+    return %y : tensor<100x512xf16>
+  }
+}
+
+// -----
+
+// expected-error @+1 {{mirage.target must name a target: sm_80 (a100), sm_86 (a10), sm_89 (l4), sm_90a (sm_90, h100), h200}}
 module attributes {mirage.target = "sm_75"} {
 }
 
@@ -558,6 +677,11 @@ func.func @tile_element_type(%t: !mirage.tile<4xi32>)
 
 // expected-error @+1 {{tile dims must be positive, got 4x0}}
 func.func @tile_zero_dim(%t: !mirage.tile<4x0xf16>)
+
+// -----
+
+// expected-error @+1 {{tile 4611686018427387905x4xf16 is too large: dim 0 has extent 4611686018427387905, more than 2147483647 (2^31 - 1)}}
+func.func @tile_too_large(%t: !mirage.tile<4611686018427387905x4xf16>)
 
 // -----
 

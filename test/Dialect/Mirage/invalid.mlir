@@ -268,3 +268,57 @@ func.func @input_range_order(%x: tensor<4xf16> {mirage.input_range = [1.0, -1.0]
 func.func @input_range_name(%x: tensor<4xf16> {mirage.range = [0.0, 1.0]}) -> tensor<4xf16> {
   return %x : tensor<4xf16>
 }
+
+// -----
+
+// Size limits (ShapeLimits.h): a dim past 2^31 - 1 (here 2^62 + 1, whose
+// element count 2^64 + 4 would wrap around to 4).
+func.func @dim_too_large(%x: tensor<4611686018427387905x4xf16>) -> tensor<4611686018427387905x4xf16> {
+  // expected-error @+1 {{'mirage.exp' op operand #0 (tensor<4611686018427387905x4xf16>) is too large: dim 0 has extent 4611686018427387905, more than 2147483647 (2^31 - 1)}}
+  %0 = mirage.exp %x : tensor<4611686018427387905x4xf16>
+  return %0 : tensor<4611686018427387905x4xf16>
+}
+
+// -----
+
+// 2^66 elements, each dim 2^33.
+func.func @count_2_66(%a: tensor<8589934592x8589934592xf16>) -> tensor<8589934592x1xf16> {
+  // expected-error @+1 {{'mirage.reduce' op operand #0 (tensor<8589934592x8589934592xf16>) is too large: dim 0 has extent 8589934592, more than 2147483647 (2^31 - 1)}}
+  %0 = mirage.reduce sum %a dim = 1 : (tensor<8589934592x8589934592xf16>) -> tensor<8589934592x1xf16>
+  return %0 : tensor<8589934592x1xf16>
+}
+
+// -----
+
+func.func @dim_2_40(%a: tensor<1099511627776x4xf32>, %b: tensor<4x4xf32>) -> tensor<1099511627776x4xf32> {
+  // expected-error @+1 {{'mirage.matmul' op operand #0 (tensor<1099511627776x4xf32>) is too large: dim 0 has extent 1099511627776, more than 2147483647 (2^31 - 1)}}
+  %0 = mirage.matmul %a, %b : (tensor<1099511627776x4xf32>, tensor<4x4xf32>) -> tensor<1099511627776x4xf32>
+  return %0 : tensor<1099511627776x4xf32>
+}
+
+// -----
+
+// Every dim within the bound, but the element count overflows int64.
+func.func @count_overflow(%x: tensor<2147483647x2147483647x2147483647xf16>) -> tensor<2147483647x2147483647x2147483647xf16> {
+  // expected-error @+1 {{'mirage.relu' op operand #0 (tensor<2147483647x2147483647x2147483647xf16>) is too large: its size overflows 64-bit integers; a tensor takes at most 1099511627776 bytes (2^40)}}
+  %0 = mirage.relu %x : tensor<2147483647x2147483647x2147483647xf16>
+  return %0 : tensor<2147483647x2147483647x2147483647xf16>
+}
+
+// -----
+
+// Representable, but 2^41 bytes.
+func.func @bytes_too_large(%x: tensor<1048576x1048576xf16>) -> tensor<1048576x1048576xf16> {
+  // expected-error @+1 {{'mirage.sqrt' op operand #0 (tensor<1048576x1048576xf16>) is too large: it takes 2199023255552 bytes, more than 1099511627776 (2^40)}}
+  %0 = mirage.sqrt %x : tensor<1048576x1048576xf16>
+  return %0 : tensor<1048576x1048576xf16>
+}
+
+// -----
+
+// Operands within the bound, a result past it: 2^20 x 2^20 f32 is 2^42 bytes.
+func.func @result_too_large(%a: tensor<1048576x1xf32>, %b: tensor<1x1048576xf32>) -> tensor<1048576x1048576xf32> {
+  // expected-error @+1 {{'mirage.matmul' op result #0 (tensor<1048576x1048576xf32>) is too large: it takes 4398046511104 bytes, more than 1099511627776 (2^40)}}
+  %0 = mirage.matmul %a, %b : (tensor<1048576x1xf32>, tensor<1x1048576xf32>) -> tensor<1048576x1048576xf32>
+  return %0 : tensor<1048576x1048576xf32>
+}

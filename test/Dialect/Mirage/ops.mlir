@@ -117,3 +117,13 @@ func.func @softmax(%x: tensor<2x256x4096xf16>) -> tensor<2x256x4096xf16> {
 func.func @input_range(%w: tensor<64x64xf16> {mirage.input_range = [-0.015625, 0.015625]}) -> tensor<64x64xf16> {
   return %w : tensor<64x64xf16>
 }
+
+// -----
+
+// The largest tensor the size limits accept: 2^40 bytes (docs/dialect.md).
+// CHECK-LABEL: func.func @largest
+// CHECK: mirage.exp %{{.*}} : tensor<1048576x524288xf16>
+func.func @largest(%x: tensor<1048576x524288xf16>) -> tensor<1048576x524288xf16> {
+  %0 = mirage.exp %x : tensor<1048576x524288xf16>
+  return %0 : tensor<1048576x524288xf16>
+}

@@ -12,6 +12,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "Mirage/Dialect/Mirage/IR/MirageOps.h"
+#include "Mirage/Dialect/Mirage/IR/ShapeLimits.h"
 #include "Mirage/Dialect/Mirage/IR/SharedMemoryUsage.h"
 #include "Mirage/Target/GpuTarget.h"
 
@@ -76,13 +77,27 @@ LogicalResult GraphKernelOp::verify() {
       llvm::any_of(block, [](int64_t t) { return t <= 0; }))
     return emitOpError() << "block must be one to three positive sizes, got ["
                          << formatList(block) << "]";
-  int64_t threads = getNumThreads();
+  // CUDA's launch limits; checked one extent at a time, so that the products
+  // below cannot overflow.
   const GpuTarget &target = getGpuTargetFor(*this);
+  for (int axis = 0; axis < 3; ++axis)
+    if (grid[axis] > target.maxGridSize[axis])
+      return emitOpError() << "grid " << kAxisNames[axis] << " is "
+                           << grid[axis] << ", but " << target.name
+                           << " launches at most " << target.maxGridSize[axis]
+                           << " blocks along " << kAxisNames[axis];
+  for (auto [axis, threads] : llvm::enumerate(block))
+    if (threads > target.maxBlockSize[axis])
+      return emitOpError() << "block " << kAxisNames[axis] << " is " << threads
+                           << ", but " << target.name << " allows at most "
+                           << target.maxBlockSize[axis] << " threads along "
+                           << kAxisNames[axis];
+  int64_t threads = getNumThreads();
   if (threads > target.maxThreadsPerBlock)
     return emitOpError() << "a thread block has at most "
                          << target.maxThreadsPerBlock << " threads, got "
                          << threads;
-  return success();
+  return verifyShapeLimits(*this);
 }
 
 /// True for the ops a block graph may hold outside thread graphs.

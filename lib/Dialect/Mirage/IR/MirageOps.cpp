@@ -13,6 +13,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "Mirage/Dialect/Mirage/IR/MirageOps.h"
+#include "Mirage/Dialect/Mirage/IR/ShapeLimits.h"
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/Diagnostics.h"
@@ -103,7 +104,7 @@ LogicalResult mlir::mirage::detail::verifySameLevel(Operation *op) {
   if (anyTensor && inKernel)
     return op->emitOpError("works on kernel tensors, which a block graph reads "
                            "only through mirage.input_iterator");
-  return success();
+  return verifyShapeLimits(op);
 }
 
 LogicalResult mlir::mirage::detail::verifyInferredType(

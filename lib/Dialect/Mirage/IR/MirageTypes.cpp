@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "Mirage/Dialect/Mirage/IR/MirageOps.h"
+#include "Mirage/Dialect/Mirage/IR/ShapeLimits.h"
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/DialectImplementation.h"
@@ -55,6 +56,12 @@ LogicalResult TileType::verify(function_ref<InFlightDiagnostic()> emitError,
   if (!elementType.isF16() && !elementType.isBF16() && !elementType.isF32())
     return emitError() << "tile element type must be f16, bf16 or f32, got "
                        << elementType;
+  if (std::optional<std::string> why = checkShapeLimits(shape, elementType)) {
+    std::string text;
+    llvm::raw_string_ostream os(text);
+    os << formatShape(shape) << "x" << elementType;
+    return emitError() << "tile " << text << " is too large: " << *why;
+  }
   return success();
 }
 

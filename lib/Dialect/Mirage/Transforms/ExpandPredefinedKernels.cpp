@@ -37,12 +37,35 @@ using namespace mlir::mirage;
 
 namespace {
 
+/// The divisors of `n` >= 1, ascending; pairs up to the square root, so an
+/// extent of 2^31 - 1 takes 46,341 steps.
+SmallVector<int64_t> getDivisors(int64_t n) {
+  SmallVector<int64_t> low, high;
+  for (int64_t d = 1; d <= n / d; ++d)
+    if (n % d == 0) {
+      low.push_back(d);
+      if (d != n / d)
+        high.push_back(n / d);
+    }
+  low.append(high.rbegin(), high.rend());
+  return low;
+}
+
 /// The largest divisor of `n` that is at most `cap` (at least 1).
 int64_t largestDivisorAtMost(int64_t n, int64_t cap) {
-  for (int64_t d = std::min(n, std::max<int64_t>(cap, 1)); d > 1; --d)
-    if (n % d == 0)
+  int64_t best = 1;
+  for (int64_t d : getDivisors(n))
+    if (d <= cap)
+      best = d;
+  return best;
+}
+
+/// The smallest divisor of `n` that is at least `floor` (at most n).
+int64_t smallestDivisorAtLeast(int64_t n, int64_t floor) {
+  for (int64_t d : getDivisors(n))
+    if (d >= floor)
       return d;
-  return 1;
+  return n;
 }
 
 /// How a grid covers a shape: the dim each axis (x, y, z) splits, the number
@@ -62,9 +85,12 @@ struct GridPlan {
 
 /// Assigns grid axes x, y, z to the innermost splittable dims of `shape`,
 /// with tile extents capped by `caps`, then shrinks the tile until it has at
-/// most `maxTileElements` elements (or cannot shrink further).
+/// most `maxTileElements` elements (or cannot shrink further), and grows it
+/// where the grid would have more blocks along an axis than `target`
+/// launches.
 GridPlan planGrid(ArrayRef<int64_t> shape, ArrayRef<bool> splittable,
-                  std::array<int64_t, 3> caps, int64_t maxTileElements) {
+                  std::array<int64_t, 3> caps, int64_t maxTileElements,
+                  const GpuTarget &target) {
   GridPlan plan;
   plan.tile.assign(shape.begin(), shape.end());
   int axis = 0;
@@ -87,9 +113,16 @@ GridPlan planGrid(ArrayRef<int64_t> shape, ArrayRef<bool> splittable,
     plan.tile[widest] =
         largestDivisorAtMost(shape[widest], plan.tile[widest] - 1);
   }
-  for (int a = 0; a < 3; ++a)
-    if (plan.dimOfAxis[a] >= 0)
-      plan.grid[a] = shape[plan.dimOfAxis[a]] / plan.tile[plan.dimOfAxis[a]];
+  for (int a = 0; a < 3; ++a) {
+    int64_t d = plan.dimOfAxis[a];
+    if (d < 0)
+      continue;
+    int64_t maxBlocks = target.maxGridSize[a];
+    if (shape[d] / plan.tile[d] > maxBlocks)
+      plan.tile[d] = smallestDivisorAtLeast(
+          shape[d], (shape[d] + maxBlocks - 1) / maxBlocks);
+    plan.grid[a] = shape[d] / plan.tile[d];
+  }
   return plan;
 }
 
@@ -266,7 +299,8 @@ struct ExpandPredefinedKernel : RewritePattern {
     ArrayRef<int64_t> shape =
         cast<RankedTensorType>(op->getResult(0).getType()).getShape();
     SmallVector<bool> all(shape.size(), true);
-    GridPlan plan = planGrid(shape, all, {128, 8, 1}, maxTileElements);
+    GridPlan plan = planGrid(shape, all, {128, 8, 1}, maxTileElements,
+                             getGpuTargetFor(op));
     rewriter.setInsertionPoint(op);
     KernelBuilder kb(rewriter, op, plan, threads, /*forloop=*/1);
     SmallVector<Value> tiles;
@@ -284,7 +318,8 @@ struct ExpandPredefinedKernel : RewritePattern {
     SmallVector<bool> split;
     for (int64_t d = 0; d < static_cast<int64_t>(shape.size()); ++d)
       split.push_back(splittable(d));
-    GridPlan plan = planGrid(shape, split, {128, 8, 1}, maxTileElements);
+    GridPlan plan = planGrid(shape, split, {128, 8, 1}, maxTileElements,
+                             getGpuTargetFor(op));
     rewriter.setInsertionPoint(op);
     KernelBuilder kb(rewriter, op, plan, threads, /*forloop=*/1);
     SmallVector<Value> tiles;
@@ -323,7 +358,8 @@ struct ExpandPredefinedKernel : RewritePattern {
     split[rank - 1] = split[rank - 2] = true;
     if (rank >= 3)
       split[rank - 3] = true;
-    GridPlan plan = planGrid(shape, split, {64, 64, 1}, maxTileElements);
+    GridPlan plan = planGrid(shape, split, {64, 64, 1}, maxTileElements,
+                             getGpuTargetFor(op));
 
     rewriter.setInsertionPoint(op);
     KernelBuilder kb(rewriter, op, plan, threads, forloop);
@@ -373,7 +409,8 @@ struct ExpandPredefinedKernel : RewritePattern {
     perIteration[dim] = chunk;
     SmallVector<bool> split(input.getRank(), true);
     split[dim] = false;
-    GridPlan plan = planGrid(perIteration, split, {128, 8, 1}, maxTileElements);
+    GridPlan plan = planGrid(perIteration, split, {128, 8, 1}, maxTileElements,
+                             getGpuTargetFor(op));
 
     rewriter.setInsertionPoint(op);
     KernelBuilder kb(rewriter, op, plan, threads, forloop);

@@ -244,7 +244,19 @@ void MirageSuperoptimizePass::runOnOperation() {
   fusionOptions.maxBlockOps = maxBlockOps;
   FusionSearch fusion(*gpu, fusionOptions, counters);
   // The input as it stands: every op a kernel of its own, best tiled.
-  std::optional<Plan> unfused = fusion.planUnfused(*target);
+  std::optional<Plan> unfused = fusion.planUnfused(*target, expired);
+  if (!unfused && expired()) {
+    emitWarning(func.getLoc()) << llvm::formatv(
+        "mirage-superoptimize: @{0}: {1} before the input was costed; keeping "
+        "the input ({2} kernel(s))",
+        func.getName(),
+        cancelled() ? std::string("the search was interrupted")
+                    : llvm::formatv("the time budget of {0:f1} s ran out",
+                                    timeBudget.getValue())
+                          .str(),
+        inputKernels);
+    return;
+  }
   if (!unfused) {
     emitError(func.getLoc(),
               "mirage-superoptimize: the cost model found no feasible "
@@ -313,8 +325,8 @@ void MirageSuperoptimizePass::runOnOperation() {
   };
   const Plan *chosen = nullptr;
   EquivalenceReport chosenReport;
-  // Verification evaluates whole programs: candidates that would need more
-  // memory than allowed are skipped (and a result chosen without them is not
+  // Candidates whose verification cannot be made to fit the memory limit,
+  // even in pieces, are skipped (and a result chosen without them is not
   // cached).
   uint64_t overMemory = 0;
   for (const Plan &plan : plans) {

@@ -137,3 +137,15 @@ func.func @already_expanded(%x: tensor<8xf16>) -> tensor<8xf16> {
   }
   return %y : tensor<8xf16>
 }
+
+// -----
+
+// Grids stay within CUDA's launch limits: 8-row tiles would need 131072
+// blocks along y (at most 65535), so the tiles grow to 32 rows.
+// CHECK-LABEL: func.func @tall
+// CHECK: mirage.graph_kernel(%{{.*}}) grid = [1, 32768, 1]
+// CHECK: mirage.input_iterator %{{.*}} imap = {x = 1, y = 0} : tensor<1048576x128xf16> -> !mirage.tile<32x128xf16>
+func.func @tall(%x: tensor<1048576x128xf16>) -> tensor<1048576x128xf16> {
+  %y = mirage.exp %x : tensor<1048576x128xf16>
+  return %y : tensor<1048576x128xf16>
+}

@@ -71,11 +71,12 @@ def Mirage_GraphKernelOp : Mirage_Op<"graph_kernel", [IsolatedFromAbove,
     }
     ```
 
-    The verifier checks the grid (three positive sizes), threads (at most
-    1024), the loop structure, each saver against its result type, that every
-    grid axis of size > 1 is in each omap, and that the block graph's shared
-    memory fits the target (`mirage.target` on the enclosing module, default
-    sm_90a; see SharedMemoryUsage).
+    The verifier checks the grid (three positive sizes within the target's
+    launch limits: x ≤ 2^31 − 1, y and z ≤ 65535), the block (x and y ≤ 1024,
+    z ≤ 64, at most 1024 threads), the loop structure, each saver against its
+    result type, that every grid axis of size > 1 is in each omap, and that
+    the block graph's shared memory fits the target (`mirage.target` on the
+    enclosing module, default sm_90a; see SharedMemoryUsage).
   }];
   let arguments = (ins Variadic<Mirage_Tensor>:$inputs,
                    DenseI64ArrayAttr:$grid, DenseI64ArrayAttr:$block,

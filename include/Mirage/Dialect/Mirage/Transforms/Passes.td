@@ -128,8 +128,8 @@ def MirageSuperoptimize : Pass<"mirage-superoptimize", "func::FuncOp"> {
   }];
   let options = [
     Option<"target", "target", "std::string", /*default=*/"\"sm_90a\"",
-           "GPU the cost model ranks kernels for: sm_80 (A100), sm_90a "
-           "(H100), h200">,
+           "GPU the cost model ranks kernels for: sm_80 (A100), sm_86 "
+           "(A10), sm_89 (L4), sm_90a (H100), h200">,
     Option<"maxKernelOps", "max-kernel-ops", "unsigned", /*default=*/"4",
            "Most kernels in a μGraph">,
     Option<"maxBlockOps", "max-block-ops", "unsigned", /*default=*/"16",
@@ -378,7 +378,8 @@ def MirageScheduleBlockGraphs
   let options = [
     Option<"target", "target", "std::string", /*default=*/"\"\"",
            "GPU whose shared-memory limit the lowering applies (sm_80, "
-           "sm_90a, h200; empty: the module's mirage.target, else sm_90a), "
+           "sm_86, sm_89, sm_90a, h200; empty: the module's mirage.target, "
+           "else sm_90a), "
            "as convert-mirage-to-gpu's option of the same name">,
     Option<"tensorCores", "tensor-cores", "bool", /*default=*/"true",
            "Model matmuls on tensor cores as mirage-map-tiles-to-threads "
