@@ -14,6 +14,7 @@
 #include "Mirage/Execution/KernelPackage.h"
 #include "Mirage/Interpreter/Interpreter.h"
 #include "Mirage/Support/HalfFloat.h"
+#include "Mirage/Target/GpuTarget.h"
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/Diagnostics.h"
@@ -662,13 +663,15 @@ CudaProgram::CudaProgram(Graph &graph, int ordinal,
     fail(ErrorKind::Cuda, mirageRtGetLastError());
   int major = 0, minor = 0;
   mirageRtDeviceGetComputeCapability(impl->device, &major, &minor);
-  if (major < 8)
+  // The chip whose limits and instructions the kernels are compiled for
+  // (sm_86 and sm_89 have less shared memory per block than sm_80).
+  std::string chip = getChipForComputeCapability(major, minor).str();
+  if (chip.empty())
     fail(ErrorKind::Cuda,
          llvm::formatv("CUDA device {0} ({1}) has compute capability {2}.{3}; "
-                       "Mirage's kernels need 8.0 (A100) or newer",
+                       "Mirage's kernels support {4}",
                        ordinal, mirageRtDeviceGetName(impl->device), major,
-                       minor));
-  std::string chip = major >= 9 ? "sm_90a" : "sm_80";
+                       minor, getSupportedChipNames()));
   graph.compilePackage(directory, chip);
   if (mirageRtPackageLoad(impl->device, directory.c_str(), &impl->package) !=
       MIRAGE_RT_SUCCESS)

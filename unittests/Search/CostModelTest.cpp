@@ -168,3 +168,19 @@ TEST(CostModelTest, FasterTargetsAreNotSlower) {
 }
 
 } // namespace
+
+namespace {
+
+TEST(GpuTargetTest, ChipForComputeCapability) {
+  EXPECT_EQ(getChipForComputeCapability(8, 0), "sm_80");
+  EXPECT_EQ(getChipForComputeCapability(8, 6), "sm_86");
+  EXPECT_EQ(getChipForComputeCapability(8, 7), "sm_80");
+  EXPECT_EQ(getChipForComputeCapability(8, 9), "sm_89");
+  EXPECT_EQ(getChipForComputeCapability(9, 0), "sm_90a");
+  // sm_90a's wgmma code does not run on later chips, nor anything before 8.0.
+  EXPECT_EQ(getChipForComputeCapability(10, 0), "");
+  EXPECT_EQ(getChipForComputeCapability(12, 0), "");
+  EXPECT_EQ(getChipForComputeCapability(7, 5), "");
+}
+
+} // namespace

@@ -82,9 +82,9 @@ const GpuTarget *lookupGpuTargetForChip(llvm::StringRef chip);
 std::string getSupportedChipNames();
 
 /// The chip to compile for a GPU of compute capability `major`.`minor`: the
-/// supported chip of that capability, else sm_80 for other 8.x GPUs and
-/// sm_90a for 9.0 and later; empty before 8.0 (the lowering needs sm_80's
-/// mma.sync shapes and cp.async).
+/// supported chip of that capability, else sm_80 for other 8.x GPUs, sm_90a
+/// for 9.x; empty before 8.0 (the lowering needs sm_80's mma.sync shapes and
+/// cp.async) and from 10.0 on (sm_90a's wgmma code does not run there).
 llvm::StringRef getChipForComputeCapability(int major, int minor);
 
 /// The module attribute naming the target of the kernels in a module.
