@@ -393,7 +393,8 @@ class KernelGraph:
 
     # -- the superoptimizer -----------------------------------------------------
 
-    _SEARCH_OPTIONS = ("max_kernel_ops", "max_block_ops", "list_candidates")
+    _SEARCH_OPTIONS = ("max_kernel_ops", "max_block_ops", "list_candidates",
+                       "verify_memory_limit")
 
     def superoptimize(self, target="sm_90a", time_budget=30.0, threads=None,
                       seed=0, cache_dir=None, verbose=False, progress=None,
@@ -426,6 +427,9 @@ class KernelGraph:
             once a search has run for 2 seconds.
           max_kernel_ops (default 4), max_block_ops (16), list_candidates
             (0): the pass's search options.
+          verify_memory_limit: MiB one candidate's verification may hold
+            (default 1024); larger programs are tested piece by piece with
+            the same bound (docs/verification.md).
 
         Ctrl-C stops the search: the best μGraph found so far is verified and
         returned (press it again to abort). The result's
@@ -461,7 +465,9 @@ class KernelGraph:
             _index(search_options.get("max_block_ops", 16), "max_block_ops"),
             float(time_budget), _index(threads or 0, "threads"),
             _index(seed, "seed"), cache,
-            _index(search_options.get("list_candidates", 0), "list_candidates"))
+            _index(search_options.get("list_candidates", 0), "list_candidates"),
+            _index(search_options.get("verify_memory_limit", 1024),
+                   "verify_memory_limit"))
         _run_with_progress(job, self.name, progress)
         messages = job.messages()
         result = job.result()  # raises SuperoptimizeError if the pass failed

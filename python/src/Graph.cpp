@@ -547,6 +547,7 @@ void SuperoptimizeJob::State::run() {
     passOptions.seed = options.seed;
     passOptions.cacheDir = options.cacheDir;
     passOptions.listCandidates = options.listCandidates;
+    passOptions.verifyMemoryLimit = options.verifyMemoryLimit;
     fpm.addPass(createMirageSuperoptimize(passOptions));
     search::ScopedSearchMonitor watch(monitor);
     if (mlir::succeeded(pm.run(*module))) {

@@ -149,6 +149,8 @@ struct SuperoptimizeOptions {
   uint64_t seed = 0;
   std::string cacheDir;
   unsigned listCandidates = 0;
+  /// MiB a candidate's verification may hold (verify-memory-limit).
+  unsigned verifyMemoryLimit = 1024;
 };
 
 /// One message of a superoptimizer run.

@@ -181,7 +181,7 @@ NB_MODULE(_mirage, m) {
           [](SuperoptimizeJob *job, Graph &graph, const std::string &target,
              unsigned maxKernelOps, unsigned maxBlockOps, double timeBudget,
              unsigned threads, uint64_t seed, const std::string &cacheDir,
-             unsigned listCandidates) {
+             unsigned listCandidates, unsigned verifyMemoryLimit) {
             SuperoptimizeOptions options;
             options.target = target;
             options.maxKernelOps = maxKernelOps;
@@ -191,11 +191,12 @@ NB_MODULE(_mirage, m) {
             options.seed = seed;
             options.cacheDir = cacheDir;
             options.listCandidates = listCandidates;
+            options.verifyMemoryLimit = verifyMemoryLimit;
             new (job) SuperoptimizeJob(graph, options);
           },
           "graph"_a, "target"_a, "max_kernel_ops"_a, "max_block_ops"_a,
           "time_budget"_a, "threads"_a, "seed"_a, "cache_dir"_a,
-          "list_candidates"_a)
+          "list_candidates"_a, "verify_memory_limit"_a)
       .def("start", &SuperoptimizeJob::start)
       .def(
           "wait",

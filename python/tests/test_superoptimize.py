@@ -195,3 +195,18 @@ def test_second_ctrl_c_aborts(capsys, ctrl_c, os_threads):
 def test_nan_time_budget_is_an_error():
     with pytest.raises(mi.GraphError, match="time_budget must be >= 0"):
         rmsnorm_linear().superoptimize(time_budget=float("nan"), cache_dir=False)
+
+
+def test_verify_memory_limit():
+    """With no memory for verification nothing can be verified: the input is
+    kept with a warning that says so; with a little, the same graph as with
+    plenty (tested in pieces)."""
+    with pytest.warns(mi.SuperoptimizeWarning, match="within the memory limit"):
+        kept = rmsnorm_linear().superoptimize(cache_dir=False, verify_memory_limit=0)
+    assert "graph_kernel" not in kept.to_mlir()
+    small = rmsnorm_linear(rows=8, hidden=1024, cols=4096).superoptimize(
+        cache_dir=False, verify_memory_limit=16)
+    large = rmsnorm_linear(rows=8, hidden=1024, cols=4096).superoptimize(
+        cache_dir=False)
+    assert "evaluated in" in small.superoptimize_report
+    assert small.to_mlir() == large.to_mlir()
