@@ -255,6 +255,7 @@ AlgebraicSearch::enumerateDerivations(unsigned maxOps,
       break;
     KernelGraph kg;
     kg.numInputs = target.numInputs;
+    kg.inputArguments = target.inputArguments;
     kg.indexExtents = target.indexExtents;
     for (unsigned i = 0; i < target.numInputs; ++i)
       kg.tensors.push_back(target.tensors[i]);

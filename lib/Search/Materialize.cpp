@@ -245,7 +245,7 @@ LogicalResult mlir::mirage::search::materializePlan(const Plan &plan,
   const KernelGraph &g = plan.graph;
   llvm::DenseMap<unsigned, Value> values;
   for (unsigned i = 0; i < g.numInputs; ++i)
-    values[i] = body.getArgument(i);
+    values[i] = body.getArgument(g.inputArguments[i]);
   for (const KernelPlan &kernel : plan.kernels) {
     if (!old.empty())
       loc = old.front()->getLoc();

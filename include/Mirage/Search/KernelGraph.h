@@ -20,14 +20,22 @@ namespace mirage {
 namespace search {
 
 /// A kernel graph of pre-defined compute ops in the search's representation:
-/// tensors (the function's arguments first), ops in program order, and the
-/// returned tensors.
+/// tensors (the inputs first), ops in program order, and the returned
+/// tensors.
 ///
 /// Every dim of every tensor carries an *index id*: dims that must range over
 /// the same values (a matmul's contraction dims, dims aligned by an
 /// elementwise op, the dims a result inherits) share one id. Extent-1 dims
 /// carry kUnitIndex. Index ids are what lets tiles of different tensors line
 /// up in a block graph, and what sums in abstract expressions bind.
+///
+/// Distinct dims of one tensor always carry distinct ids. Where a program
+/// uses a value in two roles that would tie two of its dims (X·X, or x + x·W
+/// with W square: x's columns are both W's rows and the sum's columns), the
+/// analysis gives that use its own *instance* of the value: another input
+/// reading the same function argument, or a copy of the ops that compute an
+/// intermediate, with fresh ids. A program may thus hold more inputs than
+/// the function has arguments (`inputArguments`).
 struct KernelGraph {
   struct Op {
     OpSpec spec;
@@ -37,6 +45,9 @@ struct KernelGraph {
 
   SmallVector<TensorInfo> tensors;
   unsigned numInputs = 0;
+  /// The function argument each input tensor reads (inputs are tensors
+  /// [0, numInputs)).
+  SmallVector<unsigned> inputArguments;
   SmallVector<Op> ops;
   SmallVector<unsigned> outputs;
   /// Extent of each index id.
