@@ -24,8 +24,13 @@ struct ElementDegrees {
   /// adds fractions over one common denominator.
   IndexSet denIndices = 0;
   int64_t argDegree = 0;
-  /// Function results in the element's cone: tensor → its index set.
-  std::map<unsigned, IndexSet> functions;
+  /// A tensor of function results in the element's cone: its indices, and
+  /// those of them that a sum on the way ranges over (the element depends
+  /// on every value along those, whatever the output fixes).
+  struct Cone {
+    IndexSet indices = 0, summed = 0;
+  };
+  std::map<unsigned, Cone> functions;
 };
 
 IndexSet indexSetOf(const TensorInfo &t) {
@@ -37,7 +42,12 @@ IndexSet indexSetOf(const TensorInfo &t) {
 }
 
 void mergeCones(ElementDegrees &into, const ElementDegrees &from) {
-  into.functions.insert(from.functions.begin(), from.functions.end());
+  for (const auto &[tensor, cone] : from.functions) {
+    auto [it, inserted] = into.functions.try_emplace(tensor, cone);
+    // Reached along two paths: the sums of both.
+    if (!inserted)
+      it->second.summed |= cone.summed;
+  }
   into.argDegree = std::max(into.argDegree, from.argDegree);
 }
 
@@ -46,6 +56,12 @@ void sumOver(ElementDegrees &x, int index, int64_t extent) {
   if (index == kUnitIndex || extent <= 1)
     return;
   IndexSet bit = IndexSet(1) << index;
+  // Every function value along the index now reaches the element, even if
+  // the output fixes an index of the same id (softmax: e[i, j] / Σ_j e[i, j]
+  // depends on the whole row of e).
+  for (auto &entry : x.functions)
+    if (entry.second.indices & bit)
+      entry.second.summed |= bit;
   if (x.den > 0 && (x.denIndices & bit)) {
     // Distinct denominators: over their product, the numerator gains
     // (extent − 1) of them.
@@ -74,7 +90,7 @@ ElementDegrees application(ArrayRef<const ElementDegrees *> args,
     mergeCones(r, *arg);
     r.argDegree = std::max(r.argDegree, arg->num + arg->den);
   }
-  r.functions[resultId] = indexSetOf(result);
+  r.functions[resultId] = {indexSetOf(result), 0};
   return r;
 }
 } // namespace
@@ -160,10 +176,9 @@ ProgramDegrees mlir::mirage::analyzeProgramDegrees(const KernelGraph &graph) {
       // + eps keeps the denominator and may raise the numerator to it.
       squares.num = std::max(squares.num, squares.den);
       ElementDegrees root;
-      for (const auto &entry : squares.functions)
-        root.functions.insert(entry);
+      mergeCones(root, squares);
       root.argDegree = std::max(squares.argDegree, squares.num + squares.den);
-      root.functions[nextHidden++] = rowIndices;
+      root.functions[nextHidden++] = {rowIndices, 0};
       r = a;
       mergeCones(r, root);
       r.den = a.den + 1;
@@ -180,10 +195,13 @@ ProgramDegrees mlir::mirage::analyzeProgramDegrees(const KernelGraph &graph) {
     const ElementDegrees &d = degrees[out];
     IndexSet fixed = indexSetOf(graph.tensors[out]);
     double apps = 0;
-    for (const auto &[tensor, indices] : d.functions) {
+    for (const auto &[tensor, cone] : d.functions) {
+      // The values along indices the output does not fix, or that a sum
+      // ranges over.
+      IndexSet varying = cone.indices & (~fixed | cone.summed);
       double count = 1;
       for (unsigned id = 0; id < graph.getNumIndices(); ++id)
-        if ((indices >> id & 1) && !(fixed >> id & 1))
+        if (varying >> id & 1)
           count *= static_cast<double>(graph.indexExtents[id]);
       apps += count;
     }

@@ -67,6 +67,27 @@ TEST_F(TestBoundTest, AttentionCountsEachExpOncePerOutputElement) {
               std::log2((64.0 * 63 / 2 * 4 + 3) / kFieldQ), 1e-9);
 }
 
+TEST_F(TestBoundTest, SoftmaxCountsTheWholeRow) {
+  // p[i, j] = e[i, j] / Σ_j' e[i, j']: the output fixes j, but the sum
+  // ranges over it, so each element depends on the row's 32768 exps, not on
+  // one (which printed 2^-59 for a bound of about 2^-29).
+  ProgramDegrees d = degreesOf(parse(R"mlir(
+    func.func @f(%x: tensor<4x32768xf32>) -> tensor<4x32768xf32> {
+      %e = mirage.exp %x : tensor<4x32768xf32>
+      %z = mirage.reduce sum %e dim = 1 : (tensor<4x32768xf32>) -> tensor<4x1xf32>
+      %p = mirage.div %e, %z : (tensor<4x32768xf32>, tensor<4x1xf32>) -> tensor<4x32768xf32>
+      return %p : tensor<4x32768xf32>
+    })mlir"));
+  EXPECT_EQ(d.functionApplications, 32768);
+  EXPECT_EQ(d.argumentDegree, 1);
+  // C(65536, 2)·2/q + 2/q: about 2^-29 for one test.
+  double bound = log2FalseAccept(d, d);
+  EXPECT_NEAR(bound, std::log2((65536.0 * 65535 / 2 * 2 + 2) / kFieldQ),
+              1e-9);
+  EXPECT_GT(bound, -30);
+  EXPECT_LT(bound, -28);
+}
+
 TEST_F(TestBoundTest, RmsNormHasOneRootPerRow) {
   // y = x / sqrt(Σ x² / n): one sqrt per row, of an argument of degree 2.
   ProgramDegrees d = degreesOf(parse(R"mlir(
