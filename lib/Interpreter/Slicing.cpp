@@ -12,6 +12,7 @@
 
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/Verifier.h"
+#include "llvm/ADT/DenseSet.h"
 #include "llvm/Support/MathExtras.h"
 #include "llvm/Support/Parallel.h"
 
@@ -351,40 +352,51 @@ OpSlice sliceOp(Operation *op, ArrayRef<std::optional<Box>> demand) {
 // SlicePlan
 //===----------------------------------------------------------------------===//
 
-SlicePlan::SlicePlan(func::FuncOp func, ArrayRef<std::optional<Box>> demand)
-    : func(func) {
+SlicePlan::SlicePlan(func::FuncOp func, Value target, const Box &box,
+                     const llvm::DenseSet<Value> &stored)
+    : func(func), target(target) {
   Block &body = func.getBody().front();
-  Operation *terminator = body.getTerminator();
   llvm::DenseMap<Value, Box> want;
   auto request = [&](Value value, const Box &box) {
     auto [it, inserted] = want.try_emplace(value, box);
     if (!inserted)
       it->second.unite(box);
   };
-  for (auto [i, operand] : llvm::enumerate(terminator->getOperands()))
-    if (i < demand.size() && demand[i])
-      request(operand, *demand[i]);
-  for (Operation &op : llvm::reverse(body.without_terminator())) {
-    SmallVector<std::optional<Box>> wanted;
-    bool needed = false;
-    for (Value result : op.getResults()) {
-      auto it = want.find(result);
-      wanted.push_back(it == want.end() ? std::nullopt
-                                        : std::optional<Box>(it->second));
-      needed |= it != want.end();
+  request(target, box);
+  Operation *last = target.getDefiningOp();
+  // The ops before the target's, backward; stored values and arguments are
+  // leaves, read rather than computed.
+  if (last)
+    for (Operation *op = last; op; op = op->getPrevNode()) {
+      SmallVector<std::optional<Box>> wanted;
+      bool needed = false;
+      for (Value result : op->getResults()) {
+        auto it = want.find(result);
+        bool read = it != want.end() && (result == target ||
+                                         !stored.contains(result));
+        wanted.push_back(read ? std::optional<Box>(it->second) : std::nullopt);
+        needed |= read;
+      }
+      if (!needed)
+        continue;
+      OpSlice slice = sliceOp(op, wanted);
+      for (auto [result, box] : llvm::zip(op->getResults(), slice.results))
+        if (result == target || !stored.contains(result))
+          boxes[result] = box;
+      for (auto [operand, box] : llvm::zip(op->getOperands(), slice.operands))
+        request(operand, box);
+      slices[op] = std::move(slice);
     }
-    if (!needed)
-      continue;
-    OpSlice slice = sliceOp(&op, wanted);
-    for (auto [result, box] : llvm::zip(op.getResults(), slice.results))
-      boxes[result] = box;
-    for (auto [operand, box] : llvm::zip(op.getOperands(), slice.operands))
-      request(operand, box);
-    slices[&op] = std::move(slice);
-  }
-  for (BlockArgument arg : body.getArguments())
-    if (auto it = want.find(arg); it != want.end())
-      boxes[arg] = it->second;
+  // The leaves: arguments and stored values, with the boxes read of them.
+  for (auto &[value, box] : want)
+    if (!boxes.count(value)) {
+      boxes[value] = box;
+      leaves.push_back(value);
+    }
+  llvm::sort(leaves, [](Value a, Value b) {
+    return a.getAsOpaquePointer() < b.getAsOpaquePointer();
+  });
+  (void)body;
 }
 
 const Box *SlicePlan::getBox(Value value) const {
@@ -401,13 +413,17 @@ uint64_t SlicePlan::estimatePeakBytes(uint64_t bytesPerValue) const {
   Block &body = func.getBody().front();
   llvm::DenseMap<Value, Operation *> lastUse;
   for (Operation &op : body)
-    if (getOpSlice(&op) || &op == body.getTerminator())
+    if (getOpSlice(&op))
       for (Value operand : op.getOperands())
         lastUse[operand] = &op;
+  // Leaves: arguments are drawn for their boxes, stored values copied out
+  // when only part of them is read (whole ones are held already).
   uint64_t live = 0;
-  for (BlockArgument arg : body.getArguments())
-    if (const Box *box = getBox(arg))
-      live = addSaturating(live, boxBytes(*box, bytesPerValue));
+  for (Value leaf : leaves) {
+    const Box &box = *getBox(leaf);
+    if (isa<BlockArgument>(leaf) || !box.isWhole(shapeOf(leaf)))
+      live = addSaturating(live, boxBytes(box, bytesPerValue));
+  }
   uint64_t peak = live;
   for (Operation &op : body.without_terminator()) {
     const OpSlice *slice = getOpSlice(&op);
@@ -422,12 +438,13 @@ uint64_t SlicePlan::estimatePeakBytes(uint64_t bytesPerValue) const {
       live = addSaturating(live, boxBytes(box, bytesPerValue));
     peak = std::max(peak, addSaturating(live, copies));
     for (Value operand : op.getOperands())
-      if (lastUse.lookup(operand) == &op && !isa<BlockArgument>(operand)) {
+      if (lastUse.lookup(operand) == &op && getOpSlice(operand.getDefiningOp())) {
         uint64_t bytes = boxBytes(*getBox(operand), bytesPerValue);
         live = live > bytes ? live - bytes : 0;
         lastUse.erase(operand);
       }
-    // Results nothing reads are freed at once.
+    // Results nothing in the slice reads are freed once copied out (the
+    // target's), or at once.
     for (auto [result, box] : llvm::zip(op.getResults(), slice->results))
       if (!lastUse.count(result)) {
         uint64_t bytes = boxBytes(box, bytesPerValue);
@@ -481,96 +498,195 @@ SlicedOp mlir::mirage::cloneSlicedOp(Operation *op, const OpSlice &slice) {
 }
 
 //===----------------------------------------------------------------------===//
-// Pieces
+// Evaluation schedules
 //===----------------------------------------------------------------------===//
 
-/// The peak of the slice computing `box` of result `result` alone.
-static uint64_t pieceBytes(func::FuncOp func, unsigned result, const Box &box,
-                           uint64_t bytesPerValue) {
-  SmallVector<std::optional<Box>> demand(func.getNumResults());
-  demand[result] = box;
-  return SlicePlan(func, demand).estimatePeakBytes(bytesPerValue);
+size_t EvaluationSchedule::getMaxPieces() const {
+  size_t most = 0;
+  for (const Step &step : steps)
+    most = std::max(most, step.pieces.size());
+  return most;
 }
 
-uint64_t mlir::mirage::estimatePiecesPeakBytes(func::FuncOp func,
-                                               ArrayRef<Piece> pieces,
-                                               uint64_t bytesPerValue) {
-  uint64_t peak = 0;
-  for (const Piece &piece : pieces)
-    peak = std::max(peak,
-                    pieceBytes(func, piece.result, piece.box, bytesPerValue));
-  return peak;
+/// The value a step computes pieces of: its op's first result, or the
+/// returned argument.
+static Value stepValue(const EvaluationSchedule::Step &step) {
+  return step.op ? step.op->getResult(0) : step.argument;
 }
 
-/// Most pieces per result: beyond this the slices are too small to pay for
+static uint64_t valueBytes(Value value, uint64_t bytesPerValue) {
+  return boxBytes(Box::whole(shapeOf(value)), bytesPerValue);
+}
+
+/// Most pieces per step: beyond this the slices are too small to pay for
 /// the planning and the repeated reads.
-static constexpr int64_t kMaxPiecesPerResult = 1 << 16;
+static constexpr int64_t kMaxPiecesPerStep = 1 << 16;
 
-std::optional<std::vector<Piece>>
-mlir::mirage::planPieces(func::FuncOp func, uint64_t bytesPerValue,
-                         uint64_t budget, uint64_t *smallestPeak) {
-  std::vector<Piece> pieces;
-  uint64_t smallest = 0;
-  bool fits = true;
-  for (unsigned r = 0; r < func.getNumResults(); ++r) {
-    auto type = dyn_cast<ShapedType>(func.getResultTypes()[r]);
-    if (!type || !type.hasStaticShape())
-      return std::nullopt;
-    ArrayRef<int64_t> shape = type.getShape();
-    // The extents of a piece, halved along the dim that helps most.
-    SmallVector<int64_t> extent(shape);
-    auto peakOf = [&](ArrayRef<int64_t> extents) {
-      Box box = Box::whole(extents);
-      return pieceBytes(func, r, box, bytesPerValue);
-    };
-    uint64_t peak = peakOf(extent);
-    int64_t count = 1;
-    while (peak > budget && count < kMaxPiecesPerResult) {
-      int bestDim = -1;
-      uint64_t bestPeak = peak;
-      for (unsigned d = 0; d < extent.size(); ++d) {
-        if (extent[d] <= 1)
-          continue;
-        SmallVector<int64_t> trial(extent);
-        trial[d] = llvm::divideCeil(extent[d], 2);
-        uint64_t p = peakOf(trial);
-        if (p < bestPeak) {
-          bestPeak = p;
-          bestDim = d;
+/// The steps of a schedule that stores the function's results and every
+/// intermediate of at most `storeLimit` bytes, without pieces yet.
+static std::vector<EvaluationSchedule::Step>
+chooseStoredValues(func::FuncOp func, uint64_t bytesPerValue,
+                   uint64_t storeLimit) {
+  Block &body = func.getBody().front();
+  Operation *terminator = body.getTerminator();
+  llvm::DenseSet<Value> returned(terminator->getOperands().begin(),
+                                 terminator->getOperands().end());
+  std::vector<EvaluationSchedule::Step> steps;
+  for (Operation &op : body.without_terminator()) {
+    bool store = false;
+    for (Value result : op.getResults())
+      store |= returned.contains(result) ||
+               valueBytes(result, bytesPerValue) <= storeLimit;
+    if (store && op.getNumResults() > 0 &&
+        llvm::all_of(op.getResultTypes(), llvm::IsaPred<ShapedType>))
+      steps.push_back({&op, Value(), {}});
+  }
+  for (Value value : terminator->getOperands())
+    if (auto arg = dyn_cast<BlockArgument>(value))
+      if (llvm::none_of(steps, [&](const auto &s) { return s.argument == arg; }))
+        steps.push_back({nullptr, arg, {}});
+  return steps;
+}
+
+std::optional<EvaluationSchedule>
+mlir::mirage::planEvaluation(func::FuncOp func, uint64_t bytesPerValue,
+                             uint64_t budget, uint64_t *smallestPeak) {
+  Block &body = func.getBody().front();
+  Operation *terminator = body.getTerminator();
+  uint64_t bestFailure = kSaturated;
+  // Store intermediates up to an eighth of the budget, then up to a 64th,
+  // then only the results: storing spares recomputation and lets each op be
+  // cut by its own result; not storing leaves the budget to the slices.
+  for (uint64_t divisor : {uint64_t(8), uint64_t(64), uint64_t(0)}) {
+    EvaluationSchedule schedule;
+    schedule.steps = chooseStoredValues(
+        func, bytesPerValue, divisor ? budget / divisor : 0);
+    // Which stored values each step reads (from its whole slice), for
+    // their lifetimes.
+    llvm::DenseSet<Value> stored;
+    llvm::DenseMap<Value, size_t> lastRead;
+    for (auto [i, step] : llvm::enumerate(schedule.steps)) {
+      Value value = stepValue(step);
+      SlicePlan whole(func, value, Box::whole(shapeOf(value)), stored);
+      for (Value leaf : whole.getLeaves())
+        if (stored.contains(leaf))
+          lastRead[leaf] = i;
+      if (step.op)
+        for (Value result : step.op->getResults())
+          stored.insert(result);
+    }
+    for (Value value : terminator->getOperands())
+      lastRead[value] = schedule.steps.size();
+
+    bool fits = true;
+    uint64_t peak = 0;
+    stored.clear();
+    for (auto [i, step] : llvm::enumerate(schedule.steps)) {
+      // Held throughout the step: the stored values still to be read, and
+      // this step's own results, whole.
+      uint64_t held = 0;
+      for (Value value : stored)
+        if (lastRead.lookup(value) >= i)
+          held = addSaturating(held, valueBytes(value, bytesPerValue));
+      Value value = stepValue(step);
+      if (step.op)
+        for (Value result : step.op->getResults())
+          held = addSaturating(held, valueBytes(result, bytesPerValue));
+      else
+        held = addSaturating(held, valueBytes(value, bytesPerValue));
+      uint64_t room = budget > held ? budget - held : 0;
+
+      // Halve the dim of the pieces that shrinks the slice most until it
+      // fits.
+      ArrayRef<int64_t> shape = shapeOf(value);
+      SmallVector<int64_t> extent(shape);
+      auto peakOf = [&](const Box &box) {
+        return SlicePlan(func, value, box, stored)
+            .estimatePeakBytes(bytesPerValue);
+      };
+      uint64_t piecePeak = peakOf(Box::whole(extent));
+      int64_t count = 1;
+      while (piecePeak > room && count < kMaxPiecesPerStep) {
+        int bestDim = -1;
+        uint64_t bestPeak = piecePeak;
+        for (unsigned d = 0; d < extent.size(); ++d) {
+          if (extent[d] <= 1)
+            continue;
+          SmallVector<int64_t> trial(extent);
+          trial[d] = llvm::divideCeil(extent[d], 2);
+          uint64_t p = peakOf(Box::whole(trial));
+          if (p < bestPeak) {
+            bestPeak = p;
+            bestDim = d;
+          }
         }
+        if (bestDim < 0)
+          break;
+        extent[bestDim] = llvm::divideCeil(extent[bestDim], 2);
+        piecePeak = bestPeak;
+        count = 1;
+        for (unsigned d = 0; d < extent.size(); ++d)
+          count *= llvm::divideCeil(shape[d], extent[d]);
       }
-      if (bestDim < 0)
-        break;
-      extent[bestDim] = llvm::divideCeil(extent[bestDim], 2);
-      peak = bestPeak;
-      count = 1;
+      // Tile the value with pieces of that extent.
+      SmallVector<int64_t> counts;
       for (unsigned d = 0; d < extent.size(); ++d)
-        count *= llvm::divideCeil(shape[d], extent[d]);
-    }
-    // Tile the result with pieces of that extent.
-    SmallVector<int64_t> counts;
-    for (unsigned d = 0; d < extent.size(); ++d)
-      counts.push_back(llvm::divideCeil(shape[d], extent[d]));
-    for (int64_t linear = 0; linear < count; ++linear) {
-      Box box;
-      int64_t rest = linear;
-      box.lo.resize(shape.size());
-      box.hi.resize(shape.size());
-      for (int64_t d = static_cast<int64_t>(shape.size()) - 1; d >= 0; --d) {
-        int64_t index = rest % counts[d];
-        rest /= counts[d];
-        box.lo[d] = index * extent[d];
-        box.hi[d] = std::min(shape[d], box.lo[d] + extent[d]);
+        counts.push_back(llvm::divideCeil(shape[d], extent[d]));
+      for (int64_t linear = 0; linear < count; ++linear) {
+        Box box;
+        box.lo.resize(shape.size());
+        box.hi.resize(shape.size());
+        int64_t rest = linear;
+        for (int64_t d = static_cast<int64_t>(shape.size()) - 1; d >= 0; --d) {
+          int64_t index = rest % counts[d];
+          rest /= counts[d];
+          box.lo[d] = index * extent[d];
+          box.hi[d] = std::min(shape[d], box.lo[d] + extent[d]);
+        }
+        if (count > 1)
+          piecePeak = std::max(piecePeak, peakOf(box));
+        step.pieces.push_back(std::move(box));
       }
-      peak = std::max(peak, pieceBytes(func, r, box, bytesPerValue));
-      pieces.push_back({r, std::move(box)});
+      peak = std::max(peak, addSaturating(held, piecePeak));
+      fits &= piecePeak <= room;
+      if (step.op)
+        for (Value result : step.op->getResults())
+          stored.insert(result);
+      // Drop what no later step reads.
+      SmallVector<Value> done;
+      for (Value value : stored)
+        if (lastRead.lookup(value) <= i &&
+            !llvm::is_contained(terminator->getOperands(), value))
+          done.push_back(value);
+      for (Value value : done)
+        stored.erase(value);
     }
-    smallest = std::max(smallest, peak);
-    fits &= peak <= budget;
+    schedule.peakBytes = peak;
+    if (fits) {
+      if (smallestPeak)
+        *smallestPeak = peak;
+      return schedule;
+    }
+    bestFailure = std::min(bestFailure, peak);
   }
   if (smallestPeak)
-    *smallestPeak = smallest;
-  if (!fits)
-    return std::nullopt;
-  return pieces;
+    *smallestPeak = bestFailure;
+  return std::nullopt;
+}
+
+EvaluationSchedule mlir::mirage::scheduleInPieces(func::FuncOp func,
+                                                  ArrayRef<Box> resultPieces,
+                                                  unsigned result) {
+  EvaluationSchedule schedule;
+  schedule.steps = chooseStoredValues(func, 1, 0);
+  for (EvaluationSchedule::Step &step : schedule.steps) {
+    Value value = stepValue(step);
+    bool isTarget = value == func.getBody().front().getTerminator()->getOperand(
+                                 result);
+    if (isTarget)
+      step.pieces.assign(resultPieces.begin(), resultPieces.end());
+    else
+      step.pieces.push_back(Box::whole(shapeOf(value)));
+  }
+  return schedule;
 }

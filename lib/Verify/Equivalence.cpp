@@ -100,12 +100,13 @@ Tensor<float> EquivalenceChecker::makeFloatInput(func::FuncOp func,
                           options.seed, arg, lo, hi);
 }
 
-LogicalResult EquivalenceChecker::ensureFloatReference(ArrayRef<Piece> pieces) {
+LogicalResult
+EquivalenceChecker::ensureFloatReference(const EvaluationSchedule &schedule) {
   if (floatReferenceReady)
     return success();
   FloatInterpreter floats(FloatDomain(), getInterpreterOptions());
-  FailureOr<SmallVector<Tensor<float>>> outputs = floats.runInPieces(
-      reference, pieces, [&](unsigned arg, const Box &box) {
+  FailureOr<SmallVector<Tensor<float>>> outputs = floats.runSchedule(
+      reference, schedule, [&](unsigned arg, const Box &box) {
         return makeFloatInput(reference, arg, box);
       });
   if (failed(outputs))
@@ -126,37 +127,37 @@ uint64_t EquivalenceChecker::getKeptBytes(unsigned numTests) const {
                              llvm::SaturatingMultiply(floats, uint64_t(2)));
 }
 
-std::optional<std::vector<Piece>>
-EquivalenceChecker::planEvaluation(func::FuncOp func, uint64_t bytesPerValue,
-                                   uint64_t keptBytes,
-                                   EquivalenceReport &report) {
+std::optional<EvaluationSchedule>
+EquivalenceChecker::scheduleEvaluation(func::FuncOp func,
+                                       uint64_t bytesPerValue,
+                                       uint64_t keptBytes,
+                                       EquivalenceReport &report) {
   uint64_t budget =
       options.memoryLimit > keptBytes ? options.memoryLimit - keptBytes : 0;
   uint64_t smallest = 0;
-  std::optional<std::vector<Piece>> pieces =
-      planPieces(func, bytesPerValue, budget, &smallest);
-  if (!pieces) {
+  std::optional<EvaluationSchedule> schedule =
+      planEvaluation(func, bytesPerValue, budget, &smallest);
+  if (!schedule) {
     report.unverifiable = true;
     report.reason = llvm::formatv(
-        "checking @{0} would need at least {1} ({2} kept, and {3} for its "
-        "smallest pieces), more than the memory limit of {4}",
+        "checking @{0} would need at least {1} ({2} kept, and {3} to "
+        "evaluate it in the smallest pieces), more than the memory limit of "
+        "{4}",
         func.getName(), formatBytes(llvm::SaturatingAdd(keptBytes, smallest)),
         formatBytes(keptBytes), formatBytes(smallest),
         formatBytes(options.memoryLimit));
     return std::nullopt;
   }
-  report.pieces = std::max(report.pieces, pieces->size());
+  report.pieces = std::max(report.pieces, schedule->getMaxPieces());
   report.peakBytes = std::max(
-      report.peakBytes,
-      llvm::SaturatingAdd(keptBytes, estimatePiecesPeakBytes(
-                                         func, *pieces, bytesPerValue)));
-  return pieces;
+      report.peakBytes, llvm::SaturatingAdd(keptBytes, schedule->peakBytes));
+  return schedule;
 }
 
 FailureOr<SmallVector<Tensor<FieldValue>>>
 EquivalenceChecker::runTest(unsigned index, func::FuncOp candidate,
-                            ArrayRef<Piece> pieces,
-                            ArrayRef<Piece> referencePieces,
+                            const EvaluationSchedule &schedule,
+                            const EvaluationSchedule &referenceSchedule,
                             bool &degenerate) {
   // Test seeds: distinct per index and redraw, derived from the user's seed.
   uint64_t seed = options.seed * 0x9e3779b97f4a7c15ull + 0x5eed;
@@ -173,8 +174,8 @@ EquivalenceChecker::runTest(unsigned index, func::FuncOp candidate,
           std::make_unique<FieldDomain>(seed + tests.size() * 16 + attempt);
       FieldInterpreter interpreter(*test->domain, getInterpreterOptions());
       FailureOr<SmallVector<Tensor<FieldValue>>> outputs =
-          interpreter.runInPieces(
-              reference, referencePieces, [&](unsigned arg, const Box &box) {
+          interpreter.runSchedule(
+              reference, referenceSchedule, [&](unsigned arg, const Box &box) {
                 return makeFieldInput(reference, interpreter.getDomain(), arg,
                                       box);
               });
@@ -193,8 +194,8 @@ EquivalenceChecker::runTest(unsigned index, func::FuncOp candidate,
     tests.push_back(std::move(test));
   }
   FieldInterpreter interpreter(*tests[index]->domain, getInterpreterOptions());
-  FailureOr<SmallVector<Tensor<FieldValue>>> outputs = interpreter.runInPieces(
-      candidate, pieces, [&](unsigned arg, const Box &box) {
+  FailureOr<SmallVector<Tensor<FieldValue>>> outputs = interpreter.runSchedule(
+      candidate, schedule, [&](unsigned arg, const Box &box) {
         return makeFieldInput(candidate, interpreter.getDomain(), arg, box);
       });
   degenerate = interpreter.getDomain().isDegenerate();
@@ -219,20 +220,20 @@ EquivalenceChecker::checkFieldTests(func::FuncOp candidate,
     return report;
   }
   uint64_t kept = getKeptBytes(numTests);
-  std::optional<std::vector<Piece>> referencePieces =
-      planEvaluation(reference, sizeof(FieldValue), kept, report);
-  if (!referencePieces)
+  std::optional<EvaluationSchedule> referenceSchedule =
+      scheduleEvaluation(reference, sizeof(FieldValue), kept, report);
+  if (!referenceSchedule)
     return report;
-  std::optional<std::vector<Piece>> pieces =
-      planEvaluation(candidate, sizeof(FieldValue), kept, report);
-  if (!pieces)
+  std::optional<EvaluationSchedule> schedule =
+      scheduleEvaluation(candidate, sizeof(FieldValue), kept, report);
+  if (!schedule)
     return report;
   for (unsigned index = 0; index < numTests; ++index) {
     if (options.shouldStop && options.shouldStop())
       return failure();
     bool degenerate = false;
     FailureOr<SmallVector<Tensor<FieldValue>>> outputs =
-        runTest(index, candidate, *pieces, *referencePieces, degenerate);
+        runTest(index, candidate, *schedule, *referenceSchedule, degenerate);
     if (failed(outputs))
       return failure();
     ++report.fieldTests;
@@ -273,18 +274,19 @@ EquivalenceChecker::check(func::FuncOp candidate,
 
   // The float check, in pieces too if need be.
   uint64_t kept = getKeptBytes(numTests);
-  std::optional<std::vector<Piece>> referencePieces =
-      planEvaluation(reference, sizeof(float), kept, report);
-  std::optional<std::vector<Piece>> pieces =
-      referencePieces ? planEvaluation(candidate, sizeof(float), kept, report)
-                      : std::nullopt;
-  if (!pieces)
+  std::optional<EvaluationSchedule> referenceSchedule =
+      scheduleEvaluation(reference, sizeof(float), kept, report);
+  std::optional<EvaluationSchedule> schedule =
+      referenceSchedule
+          ? scheduleEvaluation(candidate, sizeof(float), kept, report)
+          : std::nullopt;
+  if (!schedule)
     return report;
-  if (failed(ensureFloatReference(*referencePieces)))
+  if (failed(ensureFloatReference(*referenceSchedule)))
     return failure();
   FloatInterpreter floats(FloatDomain(), getInterpreterOptions());
-  FailureOr<SmallVector<Tensor<float>>> outputs = floats.runInPieces(
-      candidate, *pieces, [&](unsigned arg, const Box &box) {
+  FailureOr<SmallVector<Tensor<float>>> outputs = floats.runSchedule(
+      candidate, *schedule, [&](unsigned arg, const Box &box) {
         return makeFloatInput(candidate, arg, box);
       });
   if (failed(outputs))

@@ -6,11 +6,12 @@
 //
 //===----------------------------------------------------------------------===//
 //
-// runInPieces must give the very bits run() gives, for any cut into pieces:
+// runSchedule must give the very bits run() gives, for any schedule:
 // programs with every kind of op, kernel-level and as graph-defined kernels
 // (hand-written FlashDecoding with a split reduction, and every op expanded
 // into block graphs with several blocks and loop steps), at budgets from
-// "everything fits" down to "as small as the slices get".
+// "everything fits" down to "as small as the slices get", and with one
+// piece per output element.
 //
 //===----------------------------------------------------------------------===//
 
@@ -129,41 +130,41 @@ protected:
     return args;
   }
 
-  /// Checks runInPieces against run() at `budget` bytes; returns the number
-  /// of pieces.
-  size_t checkPieces(func::FuncOp func, uint64_t budget) {
-    uint64_t smallest = 0;
-    std::optional<std::vector<Piece>> pieces =
-        planPieces(func, sizeof(float), budget, &smallest);
-    EXPECT_TRUE(pieces.has_value()) << "smallest peak " << smallest;
-    if (!pieces)
+  /// Checks a schedule planned within `budget` bytes against run();
+  /// returns its most pieces per step.
+  size_t checkBudget(func::FuncOp func, uint64_t budget) {
+    uint64_t peak = 0;
+    std::optional<EvaluationSchedule> schedule =
+        planEvaluation(func, sizeof(float), budget, &peak);
+    EXPECT_TRUE(schedule.has_value()) << "smallest peak " << peak;
+    if (!schedule)
       return 0;
-    EXPECT_LE(estimatePiecesPeakBytes(func, *pieces, sizeof(float)), budget);
-    checkPieces(func, *pieces);
-    return pieces->size();
+    EXPECT_LE(schedule->peakBytes, budget);
+    checkSchedule(func, *schedule);
+    return schedule->getMaxPieces();
   }
 
-  /// Checks runInPieces against run() with one piece per output element:
-  /// boxes that are nowhere aligned to tiles or blocks.
+  /// Checks, for each result, a schedule that computes it one element per
+  /// piece (boxes nowhere aligned to tiles or blocks) from the arguments.
   void checkElementPieces(func::FuncOp func) {
-    std::vector<Piece> pieces;
     for (auto [r, type] : llvm::enumerate(func.getResultTypes())) {
       ArrayRef<int64_t> shape = cast<ShapedType>(type).getShape();
+      std::vector<Box> pieces;
       for (int64_t i = 0, e = getNumElements(shape); i < e; ++i) {
-        Piece piece{static_cast<unsigned>(r), Box::whole(shape)};
+        Box box = Box::whole(shape);
         int64_t rest = i;
         for (int64_t d = shape.size() - 1; d >= 0; --d) {
-          piece.box.lo[d] = rest % shape[d];
-          piece.box.hi[d] = piece.box.lo[d] + 1;
+          box.lo[d] = rest % shape[d];
+          box.hi[d] = box.lo[d] + 1;
           rest /= shape[d];
         }
-        pieces.push_back(piece);
+        pieces.push_back(box);
       }
+      checkSchedule(func, scheduleInPieces(func, pieces, r));
     }
-    checkPieces(func, pieces);
   }
 
-  void checkPieces(func::FuncOp func, ArrayRef<Piece> pieces) {
+  void checkSchedule(func::FuncOp func, const EvaluationSchedule &schedule) {
     std::vector<Tensor<float>> args = inputs(func);
     FloatInterpreter interpreter;
     FailureOr<SmallVector<Tensor<float>>> expected = interpreter.run(func, args);
@@ -184,7 +185,7 @@ protected:
       return out;
     };
     FailureOr<SmallVector<Tensor<float>>> got =
-        interpreter.runInPieces(func, pieces, makeInput);
+        interpreter.runSchedule(func, schedule, makeInput);
     EXPECT_TRUE(succeeded(got));
     if (failed(got) || failed(expected))
       return;
@@ -198,38 +199,29 @@ protected:
     }
   }
 
-  /// The budget at which planPieces ends up with its smallest slices.
-  static uint64_t smallestBudget(func::FuncOp func) {
-    uint64_t smallest = 0;
-    planPieces(func, sizeof(float), /*budget=*/1, &smallest);
-    return smallest;
-  }
-
-  /// Runs the check at every budget from the whole program down to the
-  /// smallest slices, and checks that the pieces get more numerous.
+  /// Runs the check at budgets from "everything whole" down (by thirds) to
+  /// the smallest the planner can meet, which must be smaller, with pieces.
   void checkAllBudgets(func::FuncOp func) {
-    uint64_t whole = SlicePlan(func, wholeDemand(func))
-                         .estimatePeakBytes(sizeof(float));
-    uint64_t smallest = smallestBudget(func);
-    EXPECT_LT(smallest, whole) << "slicing saves nothing";
-    EXPECT_EQ(checkPieces(func, whole), func.getNumResults());
-    size_t last = 0;
-    for (uint64_t budget = whole; budget >= smallest; budget = budget * 2 / 3) {
-      size_t pieces = checkPieces(func, budget);
-      EXPECT_GE(pieces, last);
-      last = pieces;
-      if (budget == 0)
+    uint64_t whole = 0;
+    ASSERT_TRUE(
+        planEvaluation(func, sizeof(float), UINT64_MAX / 2, &whole).has_value());
+    EXPECT_FALSE(planEvaluation(func, sizeof(float), /*budget=*/1).has_value());
+    size_t mostPieces = 0;
+    uint64_t lowest = whole;
+    for (uint64_t budget = whole; budget > 0; budget = budget * 2 / 3) {
+      if (!planEvaluation(func, sizeof(float), budget).has_value())
         break;
+      mostPieces = std::max(mostPieces, checkBudget(func, budget));
+      lowest = budget;
     }
-    EXPECT_GT(checkPieces(func, smallest), func.getNumResults());
+    EXPECT_LT(lowest, whole) << "slicing saves nothing";
+    EXPECT_GT(mostPieces, 1u);
     checkElementPieces(func);
   }
 
-  static SmallVector<std::optional<Box>> wholeDemand(func::FuncOp func) {
-    SmallVector<std::optional<Box>> demand;
-    for (Type type : func.getResultTypes())
-      demand.push_back(Box::whole(cast<ShapedType>(type).getShape()));
-    return demand;
+  /// The value `func` returns first.
+  static Value firstResult(func::FuncOp func) {
+    return func.getBody().front().getTerminator()->getOperand(0);
   }
 
   MLIRContext context;
@@ -252,13 +244,29 @@ TEST_F(SlicingTest, ExpandedMixedOps) {
   checkAllBudgets(parseExpanded(kMixed));
 }
 
+TEST_F(SlicingTest, AnMlpFitsInLessThanOneWeight) {
+  // silu(x·W1)·W2 at decode: every output element needs all of W1, so cutting
+  // the output saves nothing; storing x·W1 (small) and cutting it by its own
+  // columns does.
+  func::FuncOp func = parse(R"mlir(
+func.func @f(%x: tensor<1x64xf32>, %w1: tensor<64x1024xf32>, %w2: tensor<1024x64xf32>) -> tensor<1x64xf32> {
+  %h = mirage.matmul %x, %w1 : (tensor<1x64xf32>, tensor<64x1024xf32>) -> tensor<1x1024xf32>
+  %s = mirage.silu %h : tensor<1x1024xf32>
+  %y = mirage.matmul %s, %w2 : (tensor<1x1024xf32>, tensor<1024x64xf32>) -> tensor<1x64xf32>
+  return %y : tensor<1x64xf32>
+})mlir");
+  uint64_t weight = 64 * 1024 * sizeof(float);
+  EXPECT_GT(checkBudget(func, weight / 4), 1u);
+  checkAllBudgets(func);
+}
+
 TEST_F(SlicingTest, MatmulReadsRowsAndColumns) {
   func::FuncOp func = parse(kAttention);
   // One element of the output: head 1, query 0, column 5.
   Box want;
   want.lo = {1, 0, 5};
   want.hi = {2, 1, 6};
-  SlicePlan plan(func, {want});
+  SlicePlan plan(func, firstResult(func), want);
   auto ops = llvm::to_vector(func.getOps<MatmulOp>());
   const OpSlice *pv = plan.getOpSlice(ops[1]);
   ASSERT_TRUE(pv);
@@ -279,7 +287,7 @@ TEST_F(SlicingTest, GraphKernelRunsTheBlocksThatWriteTheBox) {
   Box want;
   want.lo = {2, 0, 0};
   want.hi = {3, 2, 16};
-  SlicePlan plan(func, {want});
+  SlicePlan plan(func, firstResult(func), want);
   auto kernels = llvm::to_vector(func.getOps<GraphKernelOp>());
   // The second kernel: head 2's block. The first: head 2's four key chunks
   // (its y axis writes the chunks the second kernel sums).

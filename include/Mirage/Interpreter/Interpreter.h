@@ -32,7 +32,7 @@ namespace mirage {
 
 class GraphKernelOp;
 struct Box;
-struct Piece;
+struct EvaluationSchedule;
 
 struct InterpreterOptions {
   /// Round every kernel-level result to its tensor's element type (what a GPU
@@ -89,14 +89,14 @@ public:
   evaluateGraphKernel(GraphKernelOp kernel,
                       ArrayRef<const TensorT *> inputs) const;
 
-  /// Evaluates `func`'s results piece by piece (planPieces, Slicing.h):
-  /// for each piece only the ops it needs, on the boxes it needs, with the
-  /// arguments' boxes made by `makeInput(argIndex, box)`. Holds one piece's
-  /// slice at a time (plus the whole results) and returns the whole
-  /// results, equal bit for bit to run() on whole inputs. Fails as run()
-  /// does (a diagnostic, or a stop request without one).
-  FailureOr<SmallVector<TensorT>> runInPieces(
-      func::FuncOp func, ArrayRef<Piece> pieces,
+  /// Evaluates `func` by `schedule` (planEvaluation, Slicing.h): each
+  /// stored value piece by piece, each piece only the ops it needs on the
+  /// boxes it needs, with the arguments' boxes made by
+  /// `makeInput(argIndex, box)`. Returns the results, equal bit for bit to
+  /// run() on whole inputs. Fails as run() does (a diagnostic, or a stop
+  /// request without one).
+  FailureOr<SmallVector<TensorT>> runSchedule(
+      func::FuncOp func, const EvaluationSchedule &schedule,
       llvm::function_ref<TensorT(unsigned argIndex, const Box &box)>
           makeInput) const;
 

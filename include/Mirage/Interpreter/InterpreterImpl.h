@@ -23,6 +23,7 @@
 #include "Mirage/Interpreter/Slicing.h"
 
 #include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/DenseSet.h"
 #include "llvm/ADT/TypeSwitch.h"
 #include "llvm/Support/Parallel.h"
 
@@ -800,15 +801,12 @@ KernelGraphInterpreter<Domain>::run(func::FuncOp func,
 
 template <typename Domain>
 FailureOr<SmallVector<typename KernelGraphInterpreter<Domain>::TensorT>>
-KernelGraphInterpreter<Domain>::runInPieces(
-    func::FuncOp func, ArrayRef<Piece> pieces,
+KernelGraphInterpreter<Domain>::runSchedule(
+    func::FuncOp func, const EvaluationSchedule &schedule,
     llvm::function_ref<TensorT(unsigned argIndex, const Box &box)> makeInput)
     const {
   Block &body = func.getBody().front();
   Operation *terminator = body.getTerminator();
-  SmallVector<TensorT> outputs;
-  for (Type type : func.getResultTypes())
-    outputs.emplace_back(cast<ShapedType>(type).getShape(), domain.zero());
   // `part` of a tensor holding `box`, as a tensor of its own.
   auto extract = [](const TensorT &whole, const Box &box, const Box &part) {
     TensorT out(part.getShape());
@@ -820,69 +818,139 @@ KernelGraphInterpreter<Domain>::runInPieces(
                     /*toPart=*/true);
     return out;
   };
-  for (const Piece &piece : pieces) {
-    SmallVector<std::optional<Box>> demand(func.getNumResults());
-    demand[piece.result] = piece.box;
-    SlicePlan plan(func, demand);
-    llvm::DenseMap<Value, std::unique_ptr<TensorT>> values;
-    for (BlockArgument arg : body.getArguments())
-      if (const Box *box = plan.getBox(arg))
-        values[arg] =
-            std::make_unique<TensorT>(makeInput(arg.getArgNumber(), *box));
-    llvm::DenseMap<Value, Operation *> lastUse;
-    for (Operation &op : body)
-      if (plan.getOpSlice(&op) || &op == terminator)
-        for (Value operand : op.getOperands())
-          lastUse[operand] = &op;
-    for (Operation &op : body.without_terminator()) {
-      const OpSlice *slice = plan.getOpSlice(&op);
-      if (!slice)
-        continue;
+  // `part` (a tensor of box `box`) written into `whole` at the box.
+  auto insert = [](TensorT &whole, const Box &box, const TensorT &part) {
+    interp::copyBox(whole.getShape(), box.lo, part.getShape(), whole.begin(),
+                    const_cast<Scalar *>(part.begin()), /*toPart=*/false);
+  };
+
+  // The stored values, and the last step that reads each.
+  llvm::DenseMap<Value, TensorT> stored;
+  llvm::DenseSet<Value> storedSet;
+  llvm::DenseMap<Value, size_t> lastRead;
+  {
+    llvm::DenseSet<Value> before;
+    for (auto [i, step] : llvm::enumerate(schedule.steps)) {
+      Value value = step.op ? step.op->getResult(0) : step.argument;
+      for (const Box &box : step.pieces)
+        for (Value leaf : SlicePlan(func, value, box, before).getLeaves())
+          if (before.contains(leaf))
+            lastRead[leaf] = i;
+      if (step.op)
+        for (Value result : step.op->getResults())
+          before.insert(result);
+    }
+  }
+
+  for (auto [i, step] : llvm::enumerate(schedule.steps)) {
+    SmallVector<Value> targets;
+    if (step.op)
+      targets.append(step.op->getResults().begin(),
+                     step.op->getResults().end());
+    else
+      targets.push_back(step.argument);
+    for (Value target : targets)
+      stored.try_emplace(target,
+                         TensorT(cast<ShapedType>(target.getType()).getShape(),
+                                 domain.zero()));
+    Value value = targets.front();
+    for (const Box &piece : step.pieces) {
       if (options.isStopRequested())
         return failure();
-      // Operands read in part are copied out of their producer's box.
-      SmallVector<TensorT> copies;
-      copies.reserve(op.getNumOperands());
-      SmallVector<const TensorT *> operands;
-      for (auto [operand, box] : llvm::zip(op.getOperands(), slice->operands)) {
-        const TensorT *value = values.find(operand)->second.get();
-        const Box &produced = *plan.getBox(operand);
-        if (produced == box) {
-          operands.push_back(value);
+      SlicePlan plan(func, value, piece, storedSet);
+      llvm::DenseMap<Value, std::unique_ptr<TensorT>> values;
+      llvm::DenseMap<Value, const TensorT *> leafOf;
+      for (Value leaf : plan.getLeaves()) {
+        const Box &box = *plan.getBox(leaf);
+        if (auto arg = dyn_cast<BlockArgument>(leaf)) {
+          values[leaf] =
+              std::make_unique<TensorT>(makeInput(arg.getArgNumber(), box));
           continue;
         }
-        copies.push_back(extract(*value, produced, box));
-        operands.push_back(&copies.back());
-      }
-      FailureOr<SmallVector<TensorT>> results = failure();
-      if (slice->whole) {
-        results = evaluate(&op, operands);
-      } else {
-        SlicedOp sliced = cloneSlicedOp(&op, *slice);
-        if (!sliced.op)
-          return failure();
-        results = evaluate(sliced.op, operands);
-      }
-      if (failed(results))
-        return failure();
-      for (auto [result, tensor] : llvm::zip(op.getResults(), *results))
-        if (lastUse.count(result))
-          values[result] = std::make_unique<TensorT>(std::move(tensor));
-      for (Value operand : op.getOperands())
-        if (lastUse.lookup(operand) == &op && !isa<BlockArgument>(operand)) {
-          values.erase(operand);
-          lastUse.erase(operand);
+        const TensorT &whole = stored.find(leaf)->second;
+        if (box.isWhole(whole.getShape())) {
+          leafOf[leaf] = &whole;
+          continue;
         }
+        values[leaf] = std::make_unique<TensorT>(
+            extract(whole, Box::whole(whole.getShape()), box));
+      }
+      auto lookup = [&](Value v) -> const TensorT * {
+        if (auto it = values.find(v); it != values.end())
+          return it->second.get();
+        return leafOf.lookup(v);
+      };
+      llvm::DenseMap<Value, Operation *> lastUse;
+      for (Operation &op : body)
+        if (plan.getOpSlice(&op))
+          for (Value operand : op.getOperands())
+            lastUse[operand] = &op;
+      for (Operation &op : body.without_terminator()) {
+        const OpSlice *slice = plan.getOpSlice(&op);
+        if (!slice)
+          continue;
+        if (options.isStopRequested())
+          return failure();
+        // Operands read in part are copied out of their producer's box.
+        SmallVector<TensorT> copies;
+        copies.reserve(op.getNumOperands());
+        SmallVector<const TensorT *> operands;
+        for (auto [operand, box] :
+             llvm::zip(op.getOperands(), slice->operands)) {
+          const TensorT *tensor = lookup(operand);
+          const Box &produced = *plan.getBox(operand);
+          if (produced == box) {
+            operands.push_back(tensor);
+            continue;
+          }
+          copies.push_back(extract(*tensor, produced, box));
+          operands.push_back(&copies.back());
+        }
+        FailureOr<SmallVector<TensorT>> results = failure();
+        if (slice->whole) {
+          results = evaluate(&op, operands);
+        } else {
+          SlicedOp sliced = cloneSlicedOp(&op, *slice);
+          if (!sliced.op)
+            return failure();
+          results = evaluate(sliced.op, operands);
+        }
+        if (failed(results))
+          return failure();
+        for (auto [result, tensor, box] :
+             llvm::zip(op.getResults(), *results, slice->results)) {
+          if (&op == step.op)
+            insert(stored.find(result)->second, box, tensor);
+          else if (lastUse.count(result))
+            values[result] = std::make_unique<TensorT>(std::move(tensor));
+        }
+        for (Value operand : op.getOperands())
+          if (lastUse.lookup(operand) == &op &&
+              plan.getOpSlice(operand.getDefiningOp())) {
+            values.erase(operand);
+            lastUse.erase(operand);
+          }
+      }
+      // A returned argument: its piece is the leaf itself.
+      if (!step.op)
+        insert(stored.find(value)->second, piece, *lookup(value));
     }
-    // The piece, from the returned value's box into the whole result.
-    Value returned = terminator->getOperand(piece.result);
-    TensorT part = extract(*values.find(returned)->second,
-                           *plan.getBox(returned), piece.box);
-    SmallVector<int64_t> shape = piece.box.getShape();
-    interp::copyBox(outputs[piece.result].getShape(), piece.box.lo, shape,
-                    outputs[piece.result].begin(), part.begin(),
-                    /*toPart=*/false);
+    for (Value target : targets)
+      storedSet.insert(target);
+    // Free what no later step reads and the function does not return.
+    SmallVector<Value> done;
+    for (Value v : storedSet)
+      if (lastRead.lookup(v) <= i &&
+          !llvm::is_contained(terminator->getOperands(), v))
+        done.push_back(v);
+    for (Value v : done) {
+      storedSet.erase(v);
+      stored.erase(v);
+    }
   }
+  SmallVector<TensorT> outputs;
+  for (Value v : terminator->getOperands())
+    outputs.push_back(stored.find(v)->second);
   return outputs;
 }
 

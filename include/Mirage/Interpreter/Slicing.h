@@ -23,11 +23,12 @@
 //
 // Evaluating the ops on those boxes gives the same values, bit for bit, as
 // evaluating the whole program: every element is computed by the same
-// operations in the same order. planPieces cuts a program's results into
-// pieces whose slices fit a memory budget; KernelGraphInterpreter::
-// runInPieces evaluates them (InterpreterImpl.h). The verifier uses this to
-// run a finite-field test of a program too large for memory piece by piece:
-// the test, and so its false-accept bound, is unchanged.
+// operations in the same order. planEvaluation schedules a program within a
+// memory budget: which values to store whole, and into which pieces to cut
+// each; KernelGraphInterpreter::runSchedule evaluates it (InterpreterImpl.h).
+// The verifier uses this to run a finite-field test of a program too large
+// for memory piece by piece: the test, and so its false-accept bound, is
+// unchanged.
 //
 //===----------------------------------------------------------------------===//
 
@@ -38,6 +39,7 @@
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/OwningOpRef.h"
 #include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/DenseSet.h"
 #include "llvm/ADT/STLFunctionalExtras.h"
 #include "llvm/ADT/SmallVector.h"
 
@@ -89,30 +91,39 @@ struct OpSlice {
   bool whole = true;
 };
 
-/// The slice of a kernel graph that computes given boxes of its results.
+/// The slice of a kernel graph that computes a box of one value: the ops
+/// before the value's that it needs, each on the boxes it needs. Its
+/// *leaves* are what it reads instead of computing: arguments, and values
+/// already computed and stored (`stored`).
 class SlicePlan {
 public:
-  /// `demand[i]` is the box of result `i` to compute, or none. Never fails:
-  /// an op it cannot cut runs whole.
-  SlicePlan(func::FuncOp func, ArrayRef<std::optional<Box>> demand);
+  /// Never fails: an op it cannot cut runs whole.
+  SlicePlan(func::FuncOp func, Value target, const Box &box,
+            const llvm::DenseSet<Value> &stored = {});
 
   func::FuncOp getFunction() const { return func; }
-  /// The box of `value` the slice computes (of an argument: reads), or none
-  /// when the slice does not need the value.
+  Value getTarget() const { return target; }
+  /// The box of `value` the slice computes or, for a leaf, reads; null when
+  /// the slice does not need the value.
   const Box *getBox(Value value) const;
   /// How `op` runs in the slice, or null when the slice does not need it.
   const OpSlice *getOpSlice(Operation *op) const;
+  /// The arguments and stored values the slice reads.
+  ArrayRef<Value> getLeaves() const { return leaves; }
 
   /// The most bytes evaluating the slice holds at once, at `bytesPerValue`
-  /// bytes a value: the argument boxes, the live results (each freed after
-  /// its last use) and the operand boxes copied out of larger results.
-  /// Saturates at UINT64_MAX.
+  /// bytes a value: the argument boxes (drawn for the slice), parts of
+  /// stored values copied out, the live results (each freed after its last
+  /// use) and operand boxes copied out of larger results. Not the stored
+  /// values themselves. Saturates at UINT64_MAX.
   uint64_t estimatePeakBytes(uint64_t bytesPerValue) const;
 
 private:
   mutable func::FuncOp func;
+  Value target;
   llvm::DenseMap<Value, Box> boxes;
   llvm::DenseMap<Operation *, OpSlice> slices;
+  SmallVector<Value> leaves;
 };
 
 /// A clone of `op` that computes `slice`: operands and results of the boxes'
@@ -126,26 +137,45 @@ struct SlicedOp {
 };
 SlicedOp cloneSlicedOp(Operation *op, const OpSlice &slice);
 
-/// One piece of a program's results: a box of result `result`.
-struct Piece {
-  unsigned result = 0;
-  Box box;
+/// How to evaluate a kernel graph within a memory budget. The values it
+/// *stores* (the function's results, and the intermediates small enough)
+/// are computed in program order, each piece by piece: a box of it at a
+/// time, as a slice from the arguments and the values stored before it. A
+/// stored value is kept whole until the last step that reads it.
+struct EvaluationSchedule {
+  struct Step {
+    /// The op whose results the step computes and stores (all of them), or
+    /// null for a returned argument.
+    Operation *op = nullptr;
+    Value argument;
+    /// Boxes of the op's first result (or of the argument) that cover it.
+    std::vector<Box> pieces;
+  };
+  std::vector<Step> steps;
+  /// The most bytes the evaluation holds at once (estimated).
+  uint64_t peakBytes = 0;
+
+  /// The most pieces of one step (1: every value is computed whole).
+  size_t getMaxPieces() const;
 };
 
-/// Cuts the results of `func` into pieces whose slices each hold at most
-/// `budget` bytes at `bytesPerValue` bytes a value, halving the result dim
-/// that shrinks the slice most until they fit. The whole results, one piece
-/// each, when they fit as they are. Returns none if halving stops helping
-/// before the slices fit; `smallestPeak`, if given, receives the smallest
-/// peak reached either way.
-std::optional<std::vector<Piece>> planPieces(func::FuncOp func,
-                                             uint64_t bytesPerValue,
-                                             uint64_t budget,
-                                             uint64_t *smallestPeak = nullptr);
+/// Plans the evaluation of `func` at `bytesPerValue` bytes a value within
+/// `budget` bytes: it stores intermediates up to an eighth of the budget
+/// (then a 64th, then none) and cuts each step into pieces, halving the dim
+/// that shrinks its slice most, until the peak fits. Returns none if it
+/// cannot; `smallestPeak`, if given, receives the peak reached (the
+/// schedule's, or the smallest of the failed attempts).
+std::optional<EvaluationSchedule> planEvaluation(func::FuncOp func,
+                                                 uint64_t bytesPerValue,
+                                                 uint64_t budget,
+                                                 uint64_t *smallestPeak =
+                                                     nullptr);
 
-/// The peak of the largest piece's slice (estimatePeakBytes).
-uint64_t estimatePiecesPeakBytes(func::FuncOp func, ArrayRef<Piece> pieces,
-                                 uint64_t bytesPerValue);
+/// A schedule that stores only the function's results, with result
+/// `result` cut into `resultPieces` and the others whole (for tests).
+EvaluationSchedule scheduleInPieces(func::FuncOp func,
+                                    ArrayRef<Box> resultPieces,
+                                    unsigned result);
 
 } // namespace mirage
 } // namespace mlir

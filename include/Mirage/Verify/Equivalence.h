@@ -120,21 +120,21 @@ private:
   /// reference's field outputs of every test, the candidate's, and the
   /// float outputs of both.
   uint64_t getKeptBytes(unsigned numTests) const;
-  /// Plans the pieces of an evaluation of `func` at `bytesPerValue` within
-  /// what the memory limit leaves beside `keptBytes`; on failure, sets the
-  /// report's `unverifiable` and `reason`.
-  std::optional<std::vector<Piece>> planEvaluation(func::FuncOp func,
-                                                   uint64_t bytesPerValue,
-                                                   uint64_t keptBytes,
-                                                   EquivalenceReport &report);
-  /// Runs test `index` on `candidate` (in `pieces`): the reference's outputs
-  /// are computed (in `referencePieces`) and kept the first time.
+  /// Schedules an evaluation of `func` at `bytesPerValue` within what the
+  /// memory limit leaves beside `keptBytes` (planEvaluation, Slicing.h); on
+  /// failure, sets the report's `unverifiable` and `reason`.
+  std::optional<EvaluationSchedule>
+  scheduleEvaluation(func::FuncOp func, uint64_t bytesPerValue,
+                     uint64_t keptBytes, EquivalenceReport &report);
+  /// Runs test `index` on `candidate` (by `schedule`): the reference's
+  /// outputs are computed (by `referenceSchedule`) and kept the first time.
   FailureOr<SmallVector<Tensor<FieldValue>>>
-  runTest(unsigned index, func::FuncOp candidate, ArrayRef<Piece> pieces,
-          ArrayRef<Piece> referencePieces, bool &degenerate);
+  runTest(unsigned index, func::FuncOp candidate,
+          const EvaluationSchedule &schedule,
+          const EvaluationSchedule &referenceSchedule, bool &degenerate);
   /// Evaluates the reference in f32 on the float check's inputs, the first
   /// time a float check needs it.
-  LogicalResult ensureFloatReference(ArrayRef<Piece> pieces);
+  LogicalResult ensureFloatReference(const EvaluationSchedule &schedule);
   /// The float check's inputs of `func`, box by box.
   Tensor<float> makeFloatInput(func::FuncOp func, unsigned arg,
                                const Box &box) const;
