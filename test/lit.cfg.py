@@ -56,3 +56,14 @@ if "fail-lit" in os.environ.get("MIRAGE_TEST_CANARY", "").split(","):
     config.available_features.add("test-sh-canary-fail")
 if os.path.exists("/dev/nvidia0") or os.path.exists("/dev/nvidiactl"):
     config.available_features.add("cuda")
+
+# A MIRAGE_ENABLE_SANITIZERS build (scripts/sanitize.sh): `asan` and `ubsan`
+# for tests that cannot run under them. The sanitizers' options reach the
+# tools: lit passes the *SAN_OPTIONS variables through its scrubbed
+# environment, and this repeats it for lit versions that do not.
+if getattr(config, "mirage_sanitizers", False):
+    config.available_features.update(["asan", "ubsan"])
+for var in ("ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS",
+            "ASAN_SYMBOLIZER_PATH"):
+    if var in os.environ:
+        config.environment[var] = os.environ[var]

@@ -1,6 +1,7 @@
 """The random test inputs of ``mirage-run`` and ``mirage-runtime-run``, in NumPy.
 
-Element ``i`` of argument ``a`` for seed ``s`` is (lib/Interpreter/TensorIO.cpp)
+Element ``i`` of argument ``a`` for seed ``s`` is (runtime/support/include/
+mirage-support/RandomInputs.h, the C++ generator that both tools share)
 
     stream = splitmix64(splitmix64(s) ^ (a << 32))
     u      = (splitmix64(stream + i) >> 11) · 2^-53          (uniform in [0, 1))
@@ -11,6 +12,15 @@ with [low, high) the argument's ``mirage.input_range`` (the manifest's
 for bit, so a GPU host with no MLIR runs every contender on the inputs the
 compile side's reference outputs were computed from (the compile side saves
 outputs, which are small, not inputs: MoE's weights alone are 512 MiB).
+
+It stays pure NumPy on purpose rather than calling the C++ generator through
+libMirageRuntime.so with ctypes: the GPU side runs its PyTorch, Triton and
+FlashAttention contenders, and ``--dry-run``, where the runtime was not built
+(harness/gpu.py carries on without it), and the runtime's C API is for
+loading and launching kernels, not for test data. Two guards keep the copies
+equal: benchmarks/tests/test_inputs.py compares this module with mirage-run's
+``--save-inputs`` files bit for bit, and pins the values that
+runtime/support/unittests/RandomInputsTest.cpp pins for the C++ generator.
 """
 
 import numpy as np
@@ -43,28 +53,36 @@ def round_bf16(values):
     return out
 
 
+def random_values(seed, arg_index, begin, count, low, high):
+    """Elements [begin, begin + count) of argument `arg_index`'s input for
+    `seed`, uniform in [low, high), as float32 before any rounding to f16 or
+    bf16 (the C++ fillRandomInputValues)."""
+    stream = _splitmix64_scalar(_splitmix64_scalar(seed) ^ (int(arg_index) << 32))
+    with np.errstate(over="ignore"):
+        index = (np.arange(count, dtype=np.uint64) + np.uint64(begin & 0xFFFFFFFFFFFFFFFF)
+                 + np.uint64(stream))
+    u = (_splitmix64(index) >> np.uint64(11)).astype(np.float64) * 2.0 ** -53
+    return (low + (high - low) * u).astype(np.float32)
+
+
 def random_tensor(shape, dtype, seed, arg_index, input_range=None):
     """The test input of argument `arg_index` (0-based) for `seed`: a NumPy
     array of `shape`, float16 for 'f16', float32 for 'f32' and for 'bf16'
     (bf16 values, as float32 since NumPy has no bfloat16)."""
+    if dtype not in ("f16", "bf16", "f32"):
+        raise ValueError(f"unsupported dtype {dtype!r}")
     low, high = input_range if input_range is not None else DEFAULT_RANGE
     count = int(np.prod(shape, dtype=np.int64))
-    stream = _splitmix64_scalar(_splitmix64_scalar(seed) ^ (int(arg_index) << 32))
     out = np.empty(count, dtype=np.float16 if dtype == "f16" else np.float32)
     for begin in range(0, count, _CHUNK):
         end = min(count, begin + _CHUNK)
-        with np.errstate(over="ignore"):
-            index = np.arange(begin, end, dtype=np.uint64) + np.uint64(stream)
-        u = (_splitmix64(index) >> np.uint64(11)).astype(np.float64) * 2.0 ** -53
-        values = (low + (high - low) * u).astype(np.float32)
+        values = random_values(seed, arg_index, begin, end - begin, low, high)
         if dtype == "f16":
             out[begin:end] = values.astype(np.float16)
         elif dtype == "bf16":
             out[begin:end] = round_bf16(values)
-        elif dtype == "f32":
-            out[begin:end] = values
         else:
-            raise ValueError(f"unsupported dtype {dtype!r}")
+            out[begin:end] = values
     return out.reshape(shape)
 
 

@@ -62,6 +62,32 @@ def test_chunks_do_not_change_values():
     assert not np.array_equal(whole[:10], inputs.random_tensor((10,), "f16", 1, 3))
 
 
+def test_pinned_values_of_the_cpp_generator():
+    # The values runtime/support/unittests/RandomInputsTest.cpp pins for the
+    # C++ generator (mirage-support/RandomInputs.h), as float32 bit patterns:
+    # this module agrees with it on hosts without the tools, too.
+    assert inputs._splitmix64_scalar(0) == 0xE220A8397B1DCDAF
+    cases = [((0, 0, 0, -0.5, 0.5), 0xBEB8FB15),
+             ((3, 1, 12345, -0.5, 0.5), 0x3E3941AD),
+             ((2**64 - 1, 7, 2**40, -0.5, 0.5), 0xBE948A6E),
+             ((5, 2, 1, -2.0, 3.0), 0xBF987AA3)]
+    for (seed, arg, index, low, high), bits in cases:
+        value = inputs.random_values(seed, arg, index, 1, low, high)
+        assert int(value.view(np.uint32)[0]) == bits, (seed, arg, index)
+    # The counter wraps around 2^64 without a seam, as in C++.
+    wrapped = inputs.random_values(1, 0, 2**64 - 2, 4, 0.0, 1.0)
+    assert wrapped[3] == inputs.random_values(1, 0, 1, 1, 0.0, 1.0)[0]
+
+
+def test_largest_seed_bit_for_bit(tools, tmp_path):
+    source = tmp_path / "mixed.mlir"
+    source.write_text(MIXED)
+    generated, saved = generated_and_saved(tools, tmp_path, str(source), 2**64 - 1)
+    for g, s in zip(generated, saved):
+        assert np.array_equal(g.view(np.uint32 if g.dtype == np.float32 else np.uint16),
+                              s.view(np.uint32 if s.dtype == np.float32 else np.uint16))
+
+
 def test_allclose_report_is_mirage_runs_rule():
     ref = np.array([1.0, -2.0, 0.0, 4.0])
     # atol = rtol·max|ref| = 0.04: an error of 0.03 at 0 passes, 0.05 fails.

@@ -8,6 +8,7 @@
 
 #include "Mirage/Verify/FieldDomain.h"
 #include "Mirage/Dialect/Mirage/IR/MirageOps.h"
+#include "mirage-support/RandomInputs.h"
 
 #include "llvm/ADT/ArrayRef.h"
 #include "llvm/Support/SipHash.h"
@@ -17,6 +18,7 @@
 
 using namespace mlir;
 using namespace mlir::mirage;
+using ::mirage::support::splitMix64;
 
 //===----------------------------------------------------------------------===//
 // PrimeField
@@ -49,13 +51,6 @@ uint64_t PrimeField::pow(uint64_t a, uint64_t e) const {
 //===----------------------------------------------------------------------===//
 // FieldDomain
 //===----------------------------------------------------------------------===//
-
-static uint64_t splitMix64(uint64_t x) {
-  x += 0x9e3779b97f4a7c15ull;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
-  return x ^ (x >> 31);
-}
 
 FieldDomain::FieldDomain(uint64_t seed) : fp(kFieldP), fq(kFieldQ) {
   uint64_t state = splitMix64(seed ^ 0x6d69726167652d76ull);

@@ -26,8 +26,9 @@ inline constexpr double kDefaultInputLow = -0.5, kDefaultInputHigh = 0.5;
 /// [low, high), from a counter-based generator (SplitMix64 of the seed, the
 /// argument index and i; Steele et al., "Fast splittable pseudorandom number
 /// generators", OOPSLA 2014), so the values do not depend on thread count or
-/// platform. Each value is rounded to `kind`, so it is exactly representable
-/// in the argument's element type.
+/// platform. The generator is mirage-support/RandomInputs.h, which
+/// mirage-runtime-run shares. Each value is rounded to `kind`, so it is
+/// exactly representable in the argument's element type.
 Tensor<float> makeRandomTensor(ArrayRef<int64_t> shape, ElementKind kind,
                                uint64_t seed, unsigned argIndex, double low,
                                double high);
@@ -46,9 +47,9 @@ llvm::Expected<Tensor<float>> loadTensorFromNpy(StringRef path,
                                                 RankedTensorType type);
 
 /// Writes a tensor as .npy: f16 as float16, f32 as float32, bf16 as float32
-/// (exactly, since every bf16 value is an f32). Writes a temporary file in
-/// the same directory and renames it to `path`, so a failed write leaves no
-/// partial file; errors name the path and the cause.
+/// (exactly, since every bf16 value is an f32). All or nothing: on failure
+/// (e.g. "cannot write '<path>': No space left on device") `path` keeps its
+/// previous contents and no temporary file is left.
 llvm::Error saveTensorToNpy(StringRef path, const Tensor<float> &tensor,
                             ElementKind kind);
 

@@ -7,10 +7,11 @@
 //===----------------------------------------------------------------------===//
 //
 // Tensors in host memory, in their device dtype, with what mirage-runtime-run
-// does to them: seeded random fill (the generator of mirage-run, so that both
-// tools feed a program the same inputs), .npy files, checksums. Free of
-// LLVM, like the rest of the runtime; the f16/bf16 conversions come from the
-// header-only Mirage/Support/HalfFloat.h.
+// does to them: seeded random fill, .npy files (both from MirageHostSupport,
+// which mirage-run uses too, so that both tools feed a program the same
+// inputs and write the same files), checksums. Free of LLVM, like the rest of
+// the runtime; the f16/bf16 conversions come from the header-only
+// Mirage/Support/HalfFloat.h.
 //
 //===----------------------------------------------------------------------===//
 
@@ -54,27 +55,6 @@ struct Summary {
 };
 Summary summarize(const HostTensor &tensor);
 
-/// One array of a .npy file (format versions 1.0 to 3.0), little-endian and
-/// C order.
-struct NpyArray {
-  /// NumPy's kind character ('f' float, 'i' int...) and bytes per element.
-  char kind = 'f';
-  unsigned itemSize = 4;
-  std::vector<int64_t> shape;
-  std::vector<uint8_t> data;
-
-  /// "float16", "int32"...
-  std::string dtypeName() const;
-};
-
-/// Parses a .npy file held in memory. Errors: bad magic, unsupported
-/// version, malformed header, big-endian or Fortran-order data, structured
-/// dtypes, a data section whose size does not match the shape.
-bool parseNpy(const std::string &contents, NpyArray &array, std::string &error);
-
-/// Serializes an array as .npy version 1.0 (2.0 if the header needs it).
-std::string serializeNpy(const NpyArray &array);
-
 /// Loads the .npy file `path` into `tensor`, whose `desc` says the shape and
 /// dtype it must have: float16, float32 and float64 arrays are accepted and
 /// rounded to the dtype (NumPy has no bfloat16: bf16 inputs take float32
@@ -82,7 +62,8 @@ std::string serializeNpy(const NpyArray &array);
 bool loadNpy(const std::string &path, HostTensor &tensor, std::string &error);
 
 /// Writes `tensor` to `path`: f16 as float16, f32 and bf16 as float32 (bf16
-/// exactly, since every bf16 value is an f32), as mirage-run does.
+/// exactly, since every bf16 value is an f32), as mirage-run does. On failure
+/// `path` is left as it was (mirage::support::writeNpy).
 bool saveNpy(const std::string &path, const HostTensor &tensor,
              std::string &error);
 

@@ -9,9 +9,10 @@
 #include "SuperoptimizerCache.h"
 
 #include "Mirage/Support/BuildKey.h"
-#include "Mirage/Support/FileOutput.h"
 #include "Mirage/Verify/Equivalence.h"
 #include "Mirage/Verify/FieldDomain.h"
+
+#include "mirage-support/FileIO.h"
 
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/IRMapping.h"
@@ -178,11 +179,15 @@ void SuperoptimizerCache::store(func::FuncOp func, StringRef path) const {
   SmallString<256> dir = llvm::sys::path::parent_path(path);
   if (std::error_code ec = llvm::sys::fs::create_directories(dir))
     return warn("cannot create the directory '" + dir + "': " + ec.message());
-  if (llvm::Error error = writeFileAtomically(path, [&](raw_ostream &os) {
-        os << "// mirage-superoptimize cache entry (build " << MIRAGE_BUILD_KEY
-           << ")\n";
-        func.print(os, OpPrintingFlags().useLocalScope());
-        os << "\n";
-      }))
-    warn(llvm::toString(std::move(error)));
+  // Beside `path`, then renamed over it: readers never see half an entry,
+  // and a full disk leaves nothing behind.
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  os << "// mirage-superoptimize cache entry (build " << MIRAGE_BUILD_KEY
+     << ")\n";
+  func.print(os, OpPrintingFlags().useLocalScope());
+  os << "\n";
+  std::string error;
+  if (!::mirage::support::writeFileAtomically(path.str(), {text}, error))
+    warn(error);
 }
